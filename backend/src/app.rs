@@ -1,0 +1,108 @@
+//! The running service: HTTP server and queue workers over one store. `Application::build`
+//! binds (port 0 works, for tests) and returns before serving, so callers can read `port()`.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    api::{self, AppState},
+    clock::SharedClock,
+    config::Settings,
+    metrics::Metrics,
+    queue::{Handlers, Queue, Worker, WorkerOptions},
+    store::Store,
+};
+
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+    worker: Worker,
+}
+
+impl Application {
+    /// Opens and migrates the database, binds the listener, and prepares a worker for `handlers`.
+    pub async fn build(settings: &Settings, clock: SharedClock, handlers: Handlers) -> anyhow::Result<Application> {
+        let store = Store::connect(settings.database.url.expose_secret(), settings.database.max_connections).await?;
+        store.migrate().await?;
+        let queue = Queue::new(store, clock, settings.queue.retry.clone());
+        Self::with_queue(settings, queue, handlers).await
+    }
+
+    pub async fn with_queue(settings: &Settings, queue: Queue, handlers: Handlers) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(settings.server.bind).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {}: {e}; set server.bind (WNS_SERVER__BIND) to a free address",
+                settings.server.bind
+            )
+        })?;
+        let addr = listener.local_addr()?;
+        let metrics = Arc::new(Metrics::new());
+        let opts = WorkerOptions {
+            concurrency: settings.queue.workers,
+            lease: settings.lease(),
+            poll: std::time::Duration::from_millis(settings.queue.poll_ms),
+            shutdown_grace: std::time::Duration::from_secs(settings.queue.shutdown_grace_secs),
+            ..WorkerOptions::new(worker_id())
+        };
+        let worker = Worker::new(queue.clone(), handlers, opts).with_metrics(metrics.clone());
+        Ok(Application { listener, addr, state: AppState { queue, metrics }, worker })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn queue(&self) -> &Queue {
+        &self.state.queue
+    }
+
+    /// Serves until `shutdown` is cancelled, then stops accepting, winds the worker down (see
+    /// [`Worker::run`]) and closes the database.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let Application { listener, state, worker, .. } = self;
+        let store = state.queue.store().clone();
+        let worker = tokio::spawn(worker.run(shutdown.clone()));
+        let http = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let served = http.await;
+        shutdown.cancel();
+        let worked = worker.await?;
+        store.close().await;
+        served?;
+        worked?;
+        Ok(())
+    }
+}
+
+/// `host:pid`, unique among the processes sharing one database.
+pub fn worker_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "host".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Cancels the token on SIGTERM or Ctrl-C.
+pub fn shutdown_on_signals() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutdown requested");
+        t.cancel();
+    });
+    token
+}

@@ -1,0 +1,230 @@
+//! One typed configuration, loaded and validated once at start-up.
+//!
+//! Layers, later wins: built-in defaults (the embedded SQLite set-up) < `wns.toml` (or `--config`)
+//! < `WNS_*` environment variables (`WNS_SERVER__BIND`, `WNS_DATABASE__URL`, …; `DATABASE_URL`
+//! is honoured too). Nothing below `main` reads the environment. Secrets are `SecretString`,
+//! so `Debug` and logs print `[REDACTED]`.
+
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+use figment::{
+    Figment,
+    providers::{Format, Serialized, Toml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::queue::RetryPolicy;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Short name of the store; part of every NetSuite external id (`wc-<site>-order-<id>`).
+    pub site: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub queue: QueueSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+}
+
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://wns.db` (created when missing) or `postgres://user:pass@host/db`.
+    #[serde(serialize_with = "serialize_secret")]
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(self.url.expose_secret()))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSettings {
+    /// Jobs run at once by this process.
+    pub workers: usize,
+    /// How long a claimed job belongs to its worker before another process may take it.
+    pub lease_secs: u64,
+    /// How often an idle worker looks for due jobs (jobs enqueued in-process wake it at once).
+    pub poll_ms: u64,
+    /// On SIGTERM: how long in-flight jobs may run on before they are released for others.
+    pub shutdown_grace_secs: u64,
+    pub retry: RetryPolicy,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// `tracing` filter, e.g. `info,wns=debug`.
+    pub filter: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            site: "shop".into(),
+            server: ServerSettings { bind: ([127, 0, 0, 1], 8080).into() },
+            database: DatabaseSettings {
+                url: SecretString::from("sqlite://wns.db"),
+                max_connections: 8,
+            },
+            queue: QueueSettings {
+                workers: 8,
+                lease_secs: 120,
+                poll_ms: 500,
+                shutdown_grace_secs: 20,
+                retry: RetryPolicy::default(),
+            },
+            log: LogSettings { format: LogFormat::Human, filter: "info".into() },
+        }
+    }
+}
+
+/// Where the settings came from, for the first log lines of `serve`.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub file: Option<String>,
+    pub env_keys: Vec<String>,
+}
+
+impl Provenance {
+    pub fn is_embedded_default(&self) -> bool {
+        self.file.is_none() && self.env_keys.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path} does not exist; create it or leave out --config to use the defaults")]
+    MissingFile { path: String },
+    #[error("configuration: {0}\n  (set it in wns.toml, or as WNS_<SECTION>__<KEY> in the environment)")]
+    Parse(Box<figment::Error>),
+    #[error("configuration key `{key}` is invalid: {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+impl Settings {
+    /// Loads defaults < file < environment. `file` is the `--config` path; without it `wns.toml`
+    /// in the working directory is read when it exists.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Settings, Provenance), ConfigError> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        let mut used_file = None;
+        match file {
+            Some(p) if !p.exists() => {
+                return Err(ConfigError::MissingFile { path: p.display().to_string() });
+            }
+            Some(p) => {
+                fig = fig.merge(Toml::file_exact(p));
+                used_file = Some(p.display().to_string());
+            }
+            None if Path::new("wns.toml").exists() => {
+                fig = fig.merge(Toml::file_exact("wns.toml"));
+                used_file = Some("wns.toml".into());
+            }
+            None => {}
+        }
+        let mut env_keys = Vec::new();
+        let mut pairs = Vec::new();
+        for (k, v) in &env {
+            if let Some(rest) = k.strip_prefix("WNS_") {
+                env_keys.push(k.clone());
+                pairs.push((rest.to_ascii_lowercase().replace("__", "."), v.clone()));
+            } else if k == "DATABASE_URL" {
+                env_keys.push(k.clone());
+                pairs.push(("database.url".into(), v.clone()));
+            }
+        }
+        // Explicit pairs instead of `Env::prefixed`, so tests can pass an environment of their own.
+        for (key, value) in pairs {
+            fig = fig.merge((key.as_str(), figment::value::Value::from(parse_env_value(&value))));
+        }
+        let settings: Settings = fig.extract().map_err(|e| ConfigError::Parse(Box::new(e)))?;
+        settings.validate()?;
+        Ok((settings, Provenance { file: used_file, env_keys }))
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, problem: &str| Err(ConfigError::Invalid { key, problem: problem.into() });
+        if self.site.is_empty()
+            || !self.site.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            || self.site.len() > 20
+        {
+            return invalid("site", "use 1–20 letters, digits or '-' (it becomes part of NetSuite external ids)");
+        }
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return invalid("database.url", "must start with sqlite:// or postgres://");
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections", "must be at least 1");
+        }
+        if self.queue.workers == 0 {
+            return invalid("queue.workers", "must be at least 1");
+        }
+        if self.queue.lease_secs < 5 {
+            return invalid("queue.lease_secs", "must be at least 5 seconds");
+        }
+        self.queue.retry.validate().map_err(|problem| ConfigError::Invalid { key: "queue.retry", problem })
+    }
+
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.queue.lease_secs)
+    }
+}
+
+/// Environment values arrive as strings; numbers and booleans are given their type so that
+/// `WNS_QUEUE__WORKERS=4` fills a `usize`.
+fn parse_env_value(v: &str) -> figment::value::Value {
+    use figment::value::{Num, Value};
+    if let Ok(n) = v.parse::<u64>() {
+        return Value::from(Num::U64(n));
+    }
+    if let Ok(f) = v.parse::<f64>() {
+        return Value::from(Num::F64(f));
+    }
+    match v {
+        "true" => Value::from(true),
+        "false" => Value::from(false),
+        _ => Value::from(v.to_string()),
+    }
+}
+
+fn serialize_secret<S: serde::Serializer>(s: &SecretString, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s.expose_secret())
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,17 @@
+//! wns: keeps a WooCommerce shop and its NetSuite account in step.
+//!
+//! `main.rs` only parses the command line; everything lives here so tests and benchmarks use
+//! exactly what the binary runs. Modules are cut by domain (see `docs/architecture.md`).
+
+pub mod api;
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod metrics;
+pub mod queue;
+pub mod store;
+pub mod telemetry;
+pub mod testing;

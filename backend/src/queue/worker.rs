@@ -1,0 +1,277 @@
+//! Runs jobs: claims due jobs with a lease, runs each handler in its own task, records the
+//! outcome. The worker never retries by itself; the handler's [`Outcome`] decides.
+//!
+//! Shutdown (SIGTERM): stop claiming, let in-flight jobs finish within the grace period, then
+//! abort the rest and release them, so another process picks them up at once instead of after
+//! the lease. A process killed outright (SIGKILL, power loss) releases nothing; its leases run
+//! out and [`Queue::reap_expired`] hands the jobs on.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use std::panic::AssertUnwindSafe;
+
+use futures::{FutureExt, future::BoxFuture};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, info_span};
+
+use super::{ClaimedJob, Finished, Outcome, Queue, QueueResult};
+use crate::metrics::Metrics;
+
+type HandlerFn = Arc<dyn Fn(ClaimedJob) -> BoxFuture<'static, Outcome> + Send + Sync>;
+
+/// Which function runs which kind of job.
+#[derive(Clone, Default)]
+pub struct Handlers {
+    by_kind: HashMap<String, HandlerFn>,
+}
+
+impl Handlers {
+    pub fn new() -> Handlers {
+        Handlers::default()
+    }
+
+    pub fn on<F, Fut>(mut self, kind: &str, f: F) -> Handlers
+    where
+        F: Fn(ClaimedJob) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Outcome> + Send + 'static,
+    {
+        self.by_kind.insert(kind.to_string(), Arc::new(move |job| Box::pin(f(job))));
+        self
+    }
+
+    pub fn kinds(&self) -> Vec<String> {
+        let mut k: Vec<String> = self.by_kind.keys().cloned().collect();
+        k.sort();
+        k
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Unique per process, e.g. `host:pid:n`; recorded on every attempt.
+    pub id: String,
+    pub concurrency: usize,
+    pub lease: Duration,
+    pub poll: Duration,
+    pub shutdown_grace: Duration,
+    /// How often expired leases are looked for.
+    pub reap_every: Duration,
+}
+
+impl WorkerOptions {
+    pub fn new(id: impl Into<String>) -> WorkerOptions {
+        WorkerOptions {
+            id: id.into(),
+            concurrency: 8,
+            lease: Duration::from_secs(120),
+            poll: Duration::from_millis(500),
+            shutdown_grace: Duration::from_secs(20),
+            reap_every: Duration::from_secs(5),
+        }
+    }
+}
+
+pub struct Worker {
+    queue: Queue,
+    handlers: Handlers,
+    kinds: Vec<String>,
+    opts: WorkerOptions,
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl Worker {
+    pub fn new(queue: Queue, handlers: Handlers, opts: WorkerOptions) -> Worker {
+        let kinds = handlers.kinds();
+        Worker { queue, handlers, kinds, opts, metrics: None }
+    }
+
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Worker {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    pub fn id(&self) -> &str {
+        &self.opts.id
+    }
+
+    /// Claims one batch of due jobs, runs them to their outcome and returns how many ran.
+    /// Tests call this (or [`Worker::drain`]) instead of sleeping.
+    pub async fn run_once(&self) -> QueueResult<usize> {
+        let jobs = self.queue.claim(&self.opts.id, &self.kinds, self.opts.concurrency, self.opts.lease).await?;
+        let n = jobs.len();
+        let mut set = JoinSet::new();
+        for job in jobs {
+            set.spawn(self.execute(job));
+        }
+        while let Some(res) = set.join_next().await {
+            res.map_err(|e| sqlx::Error::Protocol(format!("job task panicked: {e}")))??;
+        }
+        Ok(n)
+    }
+
+    /// Runs due jobs until none is left.
+    pub async fn drain(&self) -> QueueResult<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.run_once().await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    /// The job's whole life in this worker: run the handler, record its outcome.
+    fn execute(&self, job: ClaimedJob) -> impl Future<Output = QueueResult<()>> + Send + 'static {
+        let queue = self.queue.clone();
+        let worker = self.opts.id.clone();
+        let handler = self.handlers.by_kind.get(&job.kind).cloned();
+        let metrics = self.metrics.clone();
+        let span = info_span!("job", job_id = job.id.0, kind = %job.kind, entity_key = %job.entity_key, attempt = job.attempt);
+        async move {
+            let started = std::time::Instant::now();
+            let outcome = match handler {
+                Some(h) => match AssertUnwindSafe(h(job.clone())).catch_unwind().await {
+                    Ok(outcome) => outcome,
+                    Err(panic) => Outcome::Retry { error: format!("handler panicked: {}", panic_message(&panic)) },
+                },
+                None => Outcome::Dead {
+                    error: format!("this wns version has no handler for job kind `{}`; replay it after upgrading", job.kind),
+                },
+            };
+            match &outcome {
+                Outcome::Done => tracing::debug!("done"),
+                Outcome::Retry { error } | Outcome::RetryAfter { error, .. } => tracing::warn!(%error, "will retry"),
+                Outcome::Blocked { owner, cause, error } => tracing::warn!(owner = owner.as_str(), %cause, %error, "blocked"),
+                Outcome::Dead { error } => tracing::error!(%error, "dead"),
+            }
+            let label = outcome_label(&outcome);
+            let finished = queue.finish(&job, &worker, outcome).await?;
+            if finished == Finished::LeaseLost {
+                tracing::warn!("lease ran out before the job finished; another worker has it");
+            }
+            if let Some(m) = metrics {
+                m.record_attempt(&job.kind, label, started.elapsed());
+            }
+            Ok(())
+        }
+        .instrument(span)
+    }
+
+    /// The long-running loop of `wns serve`: claim while there is room, wake on new work or the
+    /// poll interval, keep leases fresh, reap dead workers' jobs; on `shutdown`, wind down.
+    pub async fn run(self, shutdown: CancellationToken) -> QueueResult<()> {
+        let wake = self.queue.wake_handle();
+        let mut in_flight: JoinSet<QueueResult<()>> = JoinSet::new();
+        let mut held: HashMap<tokio::task::Id, ClaimedJob> = HashMap::new();
+        let mut last_reap = tokio::time::Instant::now() - self.opts.reap_every;
+        let mut last_extend = tokio::time::Instant::now();
+        tracing::info!(worker = %self.opts.id, kinds = ?self.kinds, "worker started");
+        while !shutdown.is_cancelled() {
+            if last_reap.elapsed() >= self.opts.reap_every {
+                last_reap = tokio::time::Instant::now();
+                log_err(self.queue.reap_expired().await, "reaping expired leases");
+            }
+            if last_extend.elapsed() >= self.opts.lease / 3 && !held.is_empty() {
+                last_extend = tokio::time::Instant::now();
+                let ids: Vec<_> = held.values().map(|j| j.id).collect();
+                log_err(self.queue.extend_leases(&self.opts.id, &ids, self.opts.lease).await, "extending leases");
+            }
+            let notified = wake.notified();
+            let room = self.opts.concurrency.saturating_sub(in_flight.len());
+            let mut claimed = 0;
+            if room > 0 {
+                match self.queue.claim(&self.opts.id, &self.kinds, room, self.opts.lease).await {
+                    Ok(jobs) => {
+                        claimed = jobs.len();
+                        for job in jobs {
+                            let h = in_flight.spawn(self.execute(job.clone()));
+                            held.insert(h.id(), job);
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "claiming jobs failed; retrying after the poll interval"),
+                }
+            }
+            if claimed > 0 && claimed == room {
+                // More may be due; only wait for a slot to free up.
+                if let Some(done) = in_flight.join_next_with_id().await {
+                    forget(&mut held, done);
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = notified => {}
+                _ = tokio::time::sleep(self.opts.poll) => {}
+                Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => forget(&mut held, done),
+            }
+        }
+        self.wind_down(in_flight, held).await
+    }
+
+    async fn wind_down(
+        &self,
+        mut in_flight: JoinSet<QueueResult<()>>,
+        mut held: HashMap<tokio::task::Id, ClaimedJob>,
+    ) -> QueueResult<()> {
+        tracing::info!(in_flight = in_flight.len(), grace = ?self.opts.shutdown_grace, "stopping: no new jobs; waiting for running ones");
+        let deadline = tokio::time::Instant::now() + self.opts.shutdown_grace;
+        while !in_flight.is_empty() {
+            match tokio::time::timeout_at(deadline, in_flight.join_next_with_id()).await {
+                Ok(Some(done)) => forget(&mut held, done),
+                Ok(None) => break,
+                Err(_) => break,
+            }
+        }
+        in_flight.abort_all();
+        while in_flight.join_next().await.is_some() {}
+        let unfinished: Vec<ClaimedJob> = held.into_values().collect();
+        if !unfinished.is_empty() {
+            let n = self.queue.release(&unfinished, &self.opts.id).await?;
+            tracing::warn!(released = n, "released jobs still running at the end of the grace period");
+        }
+        tracing::info!(worker = %self.opts.id, "worker stopped");
+        Ok(())
+    }
+}
+
+fn forget(
+    held: &mut HashMap<tokio::task::Id, ClaimedJob>,
+    done: Result<(tokio::task::Id, QueueResult<()>), tokio::task::JoinError>,
+) {
+    match done {
+        Ok((id, res)) => {
+            held.remove(&id);
+            log_err(res, "recording a job's outcome");
+        }
+        Err(e) => {
+            // Handler panics are caught inside the task; this is a panic while recording the
+            // outcome. The lease is not extended any more, so it runs out and the job is retried.
+            held.remove(&e.id());
+            tracing::error!(error = %e, "job task failed; its lease will run out and it will be retried");
+        }
+    }
+}
+
+fn log_err<T>(r: QueueResult<T>, what: &str) {
+    if let Err(e) = r {
+        tracing::error!(error = %e, "{what} failed");
+    }
+}
+
+fn outcome_label(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Done => "done",
+        Outcome::Retry { .. } | Outcome::RetryAfter { .. } => "retry",
+        Outcome::Blocked { .. } => "blocked",
+        Outcome::Dead { .. } => "dead",
+    }
+}
+
+fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
