@@ -257,69 +257,123 @@ impl Queue {
 
     /// Records the outcome of `job`'s run by `worker` and moves the job on.
     pub async fn finish(&self, job: &ClaimedJob, worker: &str, outcome: Outcome) -> QueueResult<Finished> {
+        let mut done = self.finish_many(worker, vec![(job.clone(), outcome)]).await?;
+        Ok(done.pop().expect("one result per job"))
+    }
+
+    /// Records many outcomes in one transaction (one commit, however many jobs): the worker
+    /// hands over whatever finished meanwhile, so commits do not limit throughput under load.
+    /// Results are in the order of `batch`.
+    pub async fn finish_many(&self, worker: &str, batch: Vec<(ClaimedJob, Outcome)>) -> QueueResult<Vec<Finished>> {
         let now = self.clock.now();
-        let policy = self.policy(&job.kind);
-        let (state, run_after, owner, cause, error): (JobState, Millis, Option<Owner>, Option<String>, Option<String>) =
-            match outcome {
-                Outcome::Done => (JobState::Done, now, None, None, None),
-                Outcome::Retry { error } if policy.exhausted(job.attempt) => (JobState::Dead, now, None, None, Some(error)),
-                Outcome::Retry { error } => {
-                    let delay = policy.delay(job.attempt, &mut rand::rng());
-                    (JobState::Ready, now + millis(delay), None, None, Some(error))
-                }
-                Outcome::RetryAfter { error, .. } if policy.exhausted(job.attempt) => {
-                    (JobState::Dead, now, None, None, Some(error))
-                }
-                Outcome::RetryAfter { error, after } => {
-                    (JobState::Ready, now + millis(policy.clamp_retry_after(after)), None, None, Some(error))
-                }
-                Outcome::Blocked { owner, cause, error } => (JobState::Blocked, now, Some(owner), Some(cause), Some(error)),
-                Outcome::Dead { error } => (JobState::Dead, now, None, None, Some(error)),
-            };
+        let plans: Vec<Plan> = batch.iter().map(|(job, outcome)| self.plan(job, outcome.clone(), now)).collect();
         let mut tx = self.store.pool().begin().await?;
-        // A `rerun` mark means newer data arrived during this run: whatever this run concluded,
-        // the job goes back to ready with a fresh attempt budget.
-        let row = sqlx::query(
-            "update jobs set \
-                state = case when rerun = 1 then 'ready' else $1 end, \
-                run_after = case when rerun = 1 then $7 else $2 end, \
-                attempts = case when rerun = 1 then 0 else attempts end, \
-                blocked_owner = case when rerun = 1 then null else $3 end, \
-                blocked_cause = case when rerun = 1 then null else $4 end, \
-                last_error = $5, rerun = 0, lease_owner = null, lease_until = null, \
-                reclaimed_from = null, updated_at = $7 \
-             where id = $6 and state = 'running' and lease_owner = $8 \
-             returning state",
-        )
-        .bind(state.as_str())
-        .bind(run_after)
-        .bind(owner.map(Owner::as_str))
-        .bind(cause)
-        .bind(error.clone())
-        .bind(job.id.0)
-        .bind(now)
-        .bind(worker)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
-            return Ok(Finished::LeaseLost);
-        };
-        let new_state: String = row.try_get(0)?;
-        if let Some(previous) = &job.reclaimed_from {
-            let note = format!("lease of worker {previous} ran out before it finished (crash or stall)");
-            insert_attempt(&mut tx, job.id, job.attempt.saturating_sub(1), previous, job.started_at, job.started_at, "abandoned", Some(&note)).await?;
+        let mut states: HashMap<JobId, JobState> = HashMap::new();
+        // The common case, a plain success, is one statement for the whole batch.
+        let done: Vec<JobId> = plans.iter().filter(|p| p.state == JobState::Done).map(|p| p.id).collect();
+        for chunk in done.chunks(500) {
+            let ids: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "update jobs set \
+                    state = case when rerun = 1 then 'ready' else 'done' end, \
+                    attempts = case when rerun = 1 then 0 else attempts end, \
+                    run_after = $1, last_error = null, rerun = 0, lease_owner = null, lease_until = null, \
+                    reclaimed_from = null, blocked_owner = null, blocked_cause = null, updated_at = $1 \
+                 where state = 'running' and lease_owner = $2 and id in ({}) returning id, state",
+                ids.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(now).bind(worker);
+            for id in chunk {
+                q = q.bind(id.0);
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                states.insert(JobId(row.try_get(0)?), parse_state(&row.try_get::<String, _>(1)?)?);
+            }
         }
-        let label = match state {
-            JobState::Ready => "retry",
-            other => other.as_str(),
-        };
-        insert_attempt(&mut tx, job.id, job.attempt, worker, job.started_at, now, label, error.as_deref()).await?;
+        for p in plans.iter().filter(|p| p.state != JobState::Done) {
+            // A `rerun` mark means newer data arrived during this run: whatever this run
+            // concluded, the job goes back to ready with a fresh attempt budget.
+            let row = sqlx::query(
+                "update jobs set \
+                    state = case when rerun = 1 then 'ready' else $1 end, \
+                    run_after = case when rerun = 1 then $7 else $2 end, \
+                    attempts = case when rerun = 1 then 0 else attempts end, \
+                    blocked_owner = case when rerun = 1 then null else $3 end, \
+                    blocked_cause = case when rerun = 1 then null else $4 end, \
+                    last_error = $5, rerun = 0, lease_owner = null, lease_until = null, \
+                    reclaimed_from = null, updated_at = $7 \
+                 where id = $6 and state = 'running' and lease_owner = $8 \
+                 returning state",
+            )
+            .bind(p.state.as_str())
+            .bind(p.run_after)
+            .bind(p.owner.map(Owner::as_str))
+            .bind(p.cause.clone())
+            .bind(p.error.clone())
+            .bind(p.id.0)
+            .bind(now)
+            .bind(worker)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = row {
+                states.insert(p.id, parse_state(&row.try_get::<String, _>(0)?)?);
+            }
+        }
+        let mut attempts = Vec::new();
+        for ((job, _), plan) in batch.iter().zip(&plans) {
+            if !states.contains_key(&job.id) {
+                continue; // lease lost: the worker that took over records this attempt as abandoned
+            }
+            if let Some(previous) = &job.reclaimed_from {
+                let note = format!("lease of worker {previous} ran out before it finished (crash or stall)");
+                attempts.push(AttemptRow::new(job, job.attempt.saturating_sub(1), previous, job.started_at, "abandoned", Some(note)));
+            }
+            attempts.push(AttemptRow::new(job, job.attempt, worker, now, plan.label, plan.error.clone()));
+        }
+        insert_attempts(&mut tx, &attempts).await?;
         tx.commit().await?;
-        if new_state == "ready" {
+        if states.values().any(|s| *s == JobState::Ready) {
             self.wake.notify_waiters();
         }
-        Ok(Finished::Now(JobState::parse(&new_state).unwrap_or(JobState::Ready)))
+        Ok(plans.iter().map(|p| states.get(&p.id).map_or(Finished::LeaseLost, |s| Finished::Now(*s))).collect())
+    }
+
+    /// What an outcome means for the job, under its kind's retry policy.
+    fn plan(&self, job: &ClaimedJob, outcome: Outcome, now: Millis) -> Plan {
+        let policy = self.policy(&job.kind);
+        let mut plan = Plan { id: job.id, state: JobState::Ready, run_after: now, owner: None, cause: None, error: None, label: "retry" };
+        match outcome {
+            Outcome::Done => {
+                plan.state = JobState::Done;
+                plan.label = "done";
+            }
+            Outcome::Retry { error } | Outcome::RetryAfter { error, .. } if policy.exhausted(job.attempt) => {
+                plan.state = JobState::Dead;
+                plan.label = "dead";
+                plan.error = Some(error);
+            }
+            Outcome::Retry { error } => {
+                plan.run_after = now + millis(policy.delay(job.attempt, &mut rand::rng()));
+                plan.error = Some(error);
+            }
+            Outcome::RetryAfter { error, after } => {
+                plan.run_after = now + millis(policy.clamp_retry_after(after));
+                plan.error = Some(error);
+            }
+            Outcome::Blocked { owner, cause, error } => {
+                plan.state = JobState::Blocked;
+                plan.label = "blocked";
+                plan.owner = Some(owner);
+                plan.cause = Some(cause);
+                plan.error = Some(error);
+            }
+            Outcome::Dead { error } => {
+                plan.state = JobState::Dead;
+                plan.label = "dead";
+                plan.error = Some(error);
+            }
+        }
+        plan
     }
 
     /// Gives jobs back without counting the attempt (shutdown: they did not fail).
@@ -339,8 +393,8 @@ impl Queue {
             .execute(&mut *tx)
             .await?;
             if r.rows_affected() == 1 {
-                let note = "released unfinished at shutdown; not counted as a failed attempt";
-                insert_attempt(&mut tx, job.id, job.attempt, worker, job.started_at, now, "released", Some(note)).await?;
+                let note = "released unfinished at shutdown; not counted as a failed attempt".to_string();
+                insert_attempts(&mut tx, &[AttemptRow::new(job, job.attempt, worker, now, "released", Some(note))]).await?;
                 released += 1;
             }
             tx.commit().await?;
@@ -516,31 +570,58 @@ impl Queue {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_attempt(
-    conn: &mut AnyConnection,
+/// The decision for one job of a batch being finished.
+struct Plan {
+    id: JobId,
+    state: JobState,
+    run_after: Millis,
+    owner: Option<Owner>,
+    cause: Option<String>,
+    error: Option<String>,
+    /// The attempt's outcome as recorded: done, retry, blocked or dead.
+    label: &'static str,
+}
+
+struct AttemptRow<'a> {
     job: JobId,
     attempt: u32,
-    worker: &str,
+    worker: &'a str,
     started_at: Millis,
     finished_at: Millis,
-    outcome: &str,
-    error: Option<&str>,
-) -> QueueResult<()> {
-    sqlx::query(
-        "insert into job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error) \
-         values ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(job.0)
-    .bind(attempt as i64)
-    .bind(worker)
-    .bind(started_at)
-    .bind(finished_at)
-    .bind(outcome)
-    .bind(error)
-    .execute(conn)
-    .await?;
+    outcome: &'static str,
+    error: Option<String>,
+}
+
+impl<'a> AttemptRow<'a> {
+    fn new(job: &ClaimedJob, attempt: u32, worker: &'a str, finished_at: Millis, outcome: &'static str, error: Option<String>) -> Self {
+        AttemptRow { job: job.id, attempt, worker, started_at: job.started_at, finished_at, outcome, error }
+    }
+}
+
+/// One multi-row insert per 100 attempts.
+async fn insert_attempts(conn: &mut AnyConnection, rows: &[AttemptRow<'_>]) -> QueueResult<()> {
+    for chunk in rows.chunks(100) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 7;
+                format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7)
+            })
+            .collect();
+        let sql = format!(
+            "insert into job_attempts (job_id, attempt, worker, started_at, finished_at, outcome, error) values {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q.bind(r.job.0).bind(r.attempt as i64).bind(r.worker).bind(r.started_at).bind(r.finished_at).bind(r.outcome).bind(r.error.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+fn parse_state(s: &str) -> QueueResult<JobState> {
+    JobState::parse(s).ok_or_else(|| sqlx::Error::Decode(format!("unknown job state {s}").into()))
 }
 
 fn claimed_from_row(r: &AnyRow, now: Millis) -> QueueResult<ClaimedJob> {
@@ -564,7 +645,7 @@ fn record_from_row(r: &AnyRow) -> QueueResult<JobRecord> {
         id: JobId(r.try_get(0)?),
         kind: r.try_get(1)?,
         entity_key: r.try_get(2)?,
-        state: JobState::parse(&state).ok_or_else(|| sqlx::Error::Decode(format!("unknown job state {state}").into()))?,
+        state: parse_state(&state)?,
         attempts: r.try_get::<i64, _>(4)? as u32,
         run_after: r.try_get(5)?,
         depends_on: r.try_get::<Option<i64>, _>(6)?.map(JobId),

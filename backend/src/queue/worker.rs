@@ -11,7 +11,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use std::panic::AssertUnwindSafe;
 
 use futures::{FutureExt, future::BoxFuture};
-use tokio::task::JoinSet;
+use tokio::{sync::mpsc, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info_span};
 
@@ -104,9 +104,11 @@ impl Worker {
         for job in jobs {
             set.spawn(self.execute(job));
         }
+        let mut ran = Vec::with_capacity(n);
         while let Some(res) = set.join_next().await {
-            res.map_err(|e| sqlx::Error::Protocol(format!("job task panicked: {e}")))??;
+            ran.push(res.map_err(|e| sqlx::Error::Protocol(format!("job task failed: {e}")))?);
         }
+        self.record(ran).await?;
         Ok(n)
     }
 
@@ -122,12 +124,9 @@ impl Worker {
         }
     }
 
-    /// The job's whole life in this worker: run the handler, record its outcome.
-    fn execute(&self, job: ClaimedJob) -> impl Future<Output = QueueResult<()>> + Send + 'static {
-        let queue = self.queue.clone();
-        let worker = self.opts.id.clone();
+    /// Runs the handler for one job; panics become a retry, never a lost job.
+    fn execute(&self, job: ClaimedJob) -> impl Future<Output = Ran> + Send + 'static {
         let handler = self.handlers.by_kind.get(&job.kind).cloned();
-        let metrics = self.metrics.clone();
         let span = info_span!("job", job_id = job.id.0, kind = %job.kind, entity_key = %job.entity_key, attempt = job.attempt);
         async move {
             let started = std::time::Instant::now();
@@ -146,47 +145,69 @@ impl Worker {
                 Outcome::Blocked { owner, cause, error } => tracing::warn!(owner = owner.as_str(), %cause, %error, "blocked"),
                 Outcome::Dead { error } => tracing::error!(%error, "dead"),
             }
-            let label = outcome_label(&outcome);
-            let finished = queue.finish(&job, &worker, outcome).await?;
-            if finished == Finished::LeaseLost {
-                tracing::warn!("lease ran out before the job finished; another worker has it");
-            }
-            if let Some(m) = metrics {
-                m.record_attempt(&job.kind, label, started.elapsed());
-            }
-            Ok(())
+            Ran { job, outcome, took: started.elapsed() }
         }
         .instrument(span)
     }
 
+    /// Writes a batch of outcomes in one transaction and counts them in the metrics.
+    async fn record(&self, ran: Vec<Ran>) -> QueueResult<()> {
+        if ran.is_empty() {
+            return Ok(());
+        }
+        if let Some(m) = &self.metrics {
+            for r in &ran {
+                m.record_attempt(&r.job.kind, outcome_label(&r.outcome), r.took);
+            }
+        }
+        let batch: Vec<(ClaimedJob, Outcome)> = ran.into_iter().map(|r| (r.job, r.outcome)).collect();
+        let finished = self.queue.finish_many(&self.opts.id, batch.clone()).await?;
+        for ((job, _), f) in batch.iter().zip(finished) {
+            if f == Finished::LeaseLost {
+                tracing::warn!(job_id = job.id.0, "lease ran out before the job finished; another worker has it");
+            }
+        }
+        Ok(())
+    }
+
     /// The long-running loop of `wns serve`: claim while there is room, wake on new work or the
     /// poll interval, keep leases fresh, reap dead workers' jobs; on `shutdown`, wind down.
+    /// Finished jobs are recorded by one writer task that takes everything finished meanwhile
+    /// in one transaction (group commit).
     pub async fn run(self, shutdown: CancellationToken) -> QueueResult<()> {
-        let wake = self.queue.wake_handle();
-        let mut in_flight: JoinSet<QueueResult<()>> = JoinSet::new();
+        let this = Arc::new(self);
+        let (tx, rx) = mpsc::unbounded_channel::<Ran>();
+        let recorder = tokio::spawn(Self::recorder(this.clone(), rx));
+        let wake = this.queue.wake_handle();
+        let mut in_flight: JoinSet<()> = JoinSet::new();
         let mut held: HashMap<tokio::task::Id, ClaimedJob> = HashMap::new();
-        let mut last_reap = tokio::time::Instant::now() - self.opts.reap_every;
+        let mut last_reap = tokio::time::Instant::now() - this.opts.reap_every;
         let mut last_extend = tokio::time::Instant::now();
-        tracing::info!(worker = %self.opts.id, kinds = ?self.kinds, "worker started");
+        tracing::info!(worker = %this.opts.id, kinds = ?this.kinds, "worker started");
         while !shutdown.is_cancelled() {
-            if last_reap.elapsed() >= self.opts.reap_every {
+            if last_reap.elapsed() >= this.opts.reap_every {
                 last_reap = tokio::time::Instant::now();
-                log_err(self.queue.reap_expired().await, "reaping expired leases");
+                log_err(this.queue.reap_expired().await, "reaping expired leases");
             }
-            if last_extend.elapsed() >= self.opts.lease / 3 && !held.is_empty() {
+            if last_extend.elapsed() >= this.opts.lease / 3 && !held.is_empty() {
                 last_extend = tokio::time::Instant::now();
                 let ids: Vec<_> = held.values().map(|j| j.id).collect();
-                log_err(self.queue.extend_leases(&self.opts.id, &ids, self.opts.lease).await, "extending leases");
+                log_err(this.queue.extend_leases(&this.opts.id, &ids, this.opts.lease).await, "extending leases");
             }
             let notified = wake.notified();
-            let room = self.opts.concurrency.saturating_sub(in_flight.len());
+            let room = this.opts.concurrency.saturating_sub(in_flight.len());
             let mut claimed = 0;
-            if room > 0 {
-                match self.queue.claim(&self.opts.id, &self.kinds, room, self.opts.lease).await {
+            // Claim in batches: waiting for a quarter of the slots to free up keeps claims from
+            // degenerating into one statement per job under load.
+            if room > 0 && (room * 4 >= this.opts.concurrency || in_flight.is_empty()) {
+                match this.queue.claim(&this.opts.id, &this.kinds, room, this.opts.lease).await {
                     Ok(jobs) => {
                         claimed = jobs.len();
                         for job in jobs {
-                            let h = in_flight.spawn(self.execute(job.clone()));
+                            let (run, tx) = (this.execute(job.clone()), tx.clone());
+                            let h = in_flight.spawn(async move {
+                                let _ = tx.send(run.await);
+                            });
                             held.insert(h.id(), job);
                         }
                     }
@@ -194,7 +215,7 @@ impl Worker {
                 }
             }
             if claimed > 0 && claimed == room {
-                // More may be due; only wait for a slot to free up.
+                // More may be due: wait only for slots to free up.
                 if let Some(done) = in_flight.join_next_with_id().await {
                     forget(&mut held, done);
                 }
@@ -203,51 +224,73 @@ impl Worker {
             tokio::select! {
                 _ = shutdown.cancelled() => {}
                 _ = notified => {}
-                _ = tokio::time::sleep(self.opts.poll) => {}
+                _ = tokio::time::sleep(this.opts.poll) => {}
                 Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => forget(&mut held, done),
             }
         }
-        self.wind_down(in_flight, held).await
+        this.wind_down(in_flight, held).await?;
+        drop(tx);
+        recorder.await.map_err(|e| sqlx::Error::Protocol(format!("recorder task failed: {e}")))?;
+        tracing::info!(worker = %this.opts.id, "worker stopped");
+        Ok(())
     }
 
-    async fn wind_down(
-        &self,
-        mut in_flight: JoinSet<QueueResult<()>>,
-        mut held: HashMap<tokio::task::Id, ClaimedJob>,
-    ) -> QueueResult<()> {
+    /// Takes finished jobs off the channel, as many as are waiting (up to 200), and records
+    /// them in one transaction. A failed write is logged; those jobs' leases run out and they
+    /// run again, which is safe because every effect is idempotent.
+    async fn recorder(this: Arc<Worker>, mut rx: mpsc::UnboundedReceiver<Ran>) {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < 200 {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            log_err(this.record(batch).await, "recording job outcomes");
+        }
+    }
+
+    async fn wind_down(&self, mut in_flight: JoinSet<()>, mut held: HashMap<tokio::task::Id, ClaimedJob>) -> QueueResult<()> {
         tracing::info!(in_flight = in_flight.len(), grace = ?self.opts.shutdown_grace, "stopping: no new jobs; waiting for running ones");
         let deadline = tokio::time::Instant::now() + self.opts.shutdown_grace;
         while !in_flight.is_empty() {
             match tokio::time::timeout_at(deadline, in_flight.join_next_with_id()).await {
                 Ok(Some(done)) => forget(&mut held, done),
-                Ok(None) => break,
-                Err(_) => break,
+                Ok(None) | Err(_) => break,
             }
         }
         in_flight.abort_all();
-        while in_flight.join_next().await.is_some() {}
+        while let Some(done) = in_flight.join_next_with_id().await {
+            // A task that finished in the meantime has handed its job to the recorder.
+            if let Ok((id, ())) = done {
+                held.remove(&id);
+            }
+        }
         let unfinished: Vec<ClaimedJob> = held.into_values().collect();
         if !unfinished.is_empty() {
             let n = self.queue.release(&unfinished, &self.opts.id).await?;
             tracing::warn!(released = n, "released jobs still running at the end of the grace period");
         }
-        tracing::info!(worker = %self.opts.id, "worker stopped");
         Ok(())
     }
 }
 
-fn forget(
-    held: &mut HashMap<tokio::task::Id, ClaimedJob>,
-    done: Result<(tokio::task::Id, QueueResult<()>), tokio::task::JoinError>,
-) {
+/// A handler's result, on its way to be recorded.
+struct Ran {
+    job: ClaimedJob,
+    outcome: Outcome,
+    took: std::time::Duration,
+}
+
+fn forget(held: &mut HashMap<tokio::task::Id, ClaimedJob>, done: Result<(tokio::task::Id, ()), tokio::task::JoinError>) {
     match done {
-        Ok((id, res)) => {
+        Ok((id, ())) => {
             held.remove(&id);
-            log_err(res, "recording a job's outcome");
         }
         Err(e) => {
-            // Handler panics are caught inside the task; this is a panic while recording the
-            // outcome. The lease is not extended any more, so it runs out and the job is retried.
+            // Handler panics are caught inside the task, so this is an abort; the lease is no
+            // longer extended, so it runs out and the job runs again.
             held.remove(&e.id());
             tracing::error!(error = %e, "job task failed; its lease will run out and it will be retried");
         }
