@@ -1,1 +1,133 @@
-fn main() {}
+//! `cargo xtask bench queue`: throughput of no-op jobs through the whole queue — enqueue (one
+//! transaction per job, as webhooks do), claim, run, record — with 1 and 4 workers on SQLite and
+//! PostgreSQL. Each worker has its own connection pool, as separate processes would. Prints a
+//! table; asserts nothing about speed.
+//!
+//! PostgreSQL comes from `WNS_TEST_PG` (set by `cargo xtask bench`); `WNS_BENCH_JOBS` changes
+//! the number of jobs per run.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use wns::{
+    clock,
+    queue::{Handlers, NewJob, Outcome, Queue, RetryPolicy, Worker, WorkerOptions},
+    store::Backend,
+    testing::TestDb,
+};
+use wns_api_types::JobState;
+
+const PRODUCERS: usize = 4;
+
+struct Row {
+    backend: Backend,
+    workers: usize,
+    jobs: usize,
+    secs: f64,
+}
+
+async fn run(backend: Backend, workers: usize, jobs: usize) -> Row {
+    let db = TestDb::new(backend).await;
+    let store = db.store(PRODUCERS as u32 + 1).await;
+    let producer_queue = Queue::new(store.clone(), clock::system(), RetryPolicy::default());
+    let stop = CancellationToken::new();
+    let mut running = Vec::new();
+    for w in 0..workers {
+        // PostgreSQL: a pool per worker, as separate processes would have. SQLite: the embedded
+        // default is one process, so its workers share the process's one connection.
+        let own = if backend == Backend::Sqlite { store.clone() } else { db.store(4).await };
+        let q = Queue::new(own, clock::system(), RetryPolicy::default());
+        let opts = WorkerOptions {
+            concurrency: 64,
+            poll: Duration::from_millis(5),
+            ..WorkerOptions::new(format!("bench-{w}"))
+        };
+        let worker = Worker::new(q, Handlers::new().on("noop", |_| async { Outcome::Done }), opts);
+        running.push(tokio::spawn(worker.run(stop.clone())));
+    }
+    let start = Instant::now();
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let q = producer_queue.clone();
+            tokio::spawn(async move {
+                for i in (p..jobs).step_by(PRODUCERS) {
+                    q.enqueue(NewJob::new("noop", format!("e:{i}"), json!({ "i": i }))).await.expect("enqueue");
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.await.unwrap();
+    }
+    if workers == 0 {
+        return Row { backend, workers, jobs, secs: start.elapsed().as_secs_f64() };
+    }
+    // Poll sparingly: a count over the whole table competes with the workers for the database.
+    loop {
+        let pending: i64 = sqlx::query_scalar("select count(*) from jobs where state in ('ready', 'running')")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let done = producer_queue.summary().await.unwrap().total(JobState::Done) as usize;
+    assert_eq!(done, jobs, "every job must be done exactly once");
+    let secs = start.elapsed().as_secs_f64();
+    stop.cancel();
+    for r in running {
+        r.await.unwrap().unwrap();
+    }
+    Row { backend, workers, jobs, secs }
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let jobs: usize = std::env::var("WNS_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let mut rows = Vec::new();
+    let mut backends = vec![Backend::Sqlite];
+    if std::env::var_os("WNS_TEST_PG").is_some() {
+        backends.push(Backend::Postgres);
+    } else {
+        eprintln!("WNS_TEST_PG is not set: PostgreSQL rows skipped (cargo xtask bench queue sets it)");
+    }
+    for backend in backends {
+        for workers in workers_to_run() {
+            let row = rt.block_on(run(backend, workers, jobs));
+            eprintln!(
+                "  {} with {} worker(s): {:.0} jobs/s",
+                row.backend.name(),
+                row.workers,
+                row.jobs as f64 / row.secs
+            );
+            rows.push(row);
+        }
+    }
+    println!();
+    println!(
+        "queue: enqueue + claim + run + record of no-op jobs ({PRODUCERS} concurrent producers, one transaction per enqueue)"
+    );
+    println!("| database | workers | jobs | seconds | jobs/s |");
+    println!("|---|---:|---:|---:|---:|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {:.2} | {:.0} |",
+            r.backend.name(),
+            r.workers,
+            r.jobs,
+            r.secs,
+            r.jobs as f64 / r.secs
+        );
+    }
+}
+
+/// `WNS_BENCH_WORKERS=0,1,4`: 0 measures enqueueing alone.
+fn workers_to_run() -> Vec<usize> {
+    std::env::var("WNS_BENCH_WORKERS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|w| w.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 4])
+}

@@ -85,10 +85,7 @@ impl Default for Settings {
         Settings {
             site: "shop".into(),
             server: ServerSettings { bind: ([127, 0, 0, 1], 8080).into() },
-            database: DatabaseSettings {
-                url: SecretString::from("sqlite://wns.db"),
-                max_connections: 8,
-            },
+            database: DatabaseSettings { url: SecretString::from("sqlite://wns.db"), max_connections: 8 },
             queue: QueueSettings {
                 workers: 8,
                 lease_secs: 120,
@@ -161,7 +158,7 @@ impl Settings {
         }
         // Explicit pairs instead of `Env::prefixed`, so tests can pass an environment of their own.
         for (key, value) in pairs {
-            fig = fig.merge((key.as_str(), figment::value::Value::from(parse_env_value(&value))));
+            fig = fig.merge((key.as_str(), parse_env_value(&value)));
         }
         let settings: Settings = fig.extract().map_err(|e| ConfigError::Parse(Box::new(e)))?;
         settings.validate()?;
@@ -226,5 +223,66 @@ pub fn redact_url(url: &str) -> String {
             u.to_string()
         }
         _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn no_configuration_at_all_is_the_embedded_default() {
+        let (s, p) = Settings::load(None, env(&[("HOME", "/root")])).unwrap();
+        assert!(p.is_embedded_default());
+        assert_eq!(s.database.url.expose_secret(), "sqlite://wns.db");
+        assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_gets_typed() {
+        let dir = std::env::temp_dir().join(format!("wns-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("wns.toml");
+        std::fs::write(&file, "site = \"eu\"\n[queue]\nworkers = 2\n").unwrap();
+        let (s, p) = Settings::load(
+            Some(&file),
+            env(&[("WNS_QUEUE__WORKERS", "5"), ("DATABASE_URL", "postgres://u:pw@db/wns")]),
+        )
+        .unwrap();
+        assert_eq!((s.site.as_str(), s.queue.workers), ("eu", 5));
+        assert_eq!(s.database.url.expose_secret(), "postgres://u:pw@db/wns");
+        assert_eq!(p.env_keys, vec!["WNS_QUEUE__WORKERS", "DATABASE_URL"]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_or_mistyped_key_is_named_in_the_error() {
+        let err = Settings::load(None, env(&[("WNS_QUEUE__WROKERS", "5")])).unwrap_err().to_string();
+        assert!(err.contains("wrokers"), "{err}");
+        let err = Settings::load(None, env(&[("WNS_QUEUE__WORKERS", "many")])).unwrap_err().to_string();
+        assert!(err.contains("queue.workers") || err.contains("workers"), "{err}");
+        assert!(err.contains("WNS_<SECTION>__<KEY>"), "says how to set it: {err}");
+    }
+
+    #[test]
+    fn invalid_values_name_the_key_and_the_fix() {
+        let err = Settings::load(None, env(&[("WNS_SITE", "my shop!")])).unwrap_err().to_string();
+        assert!(err.contains("`site`") && err.contains("letters, digits"), "{err}");
+        let err = Settings::load(None, env(&[("DATABASE_URL", "mysql://x")])).unwrap_err().to_string();
+        assert!(err.contains("database.url"), "{err}");
+        let err = Settings::load(Some(Path::new("/nonexistent/wns.toml")), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_reach_debug_output() {
+        let (s, _) = Settings::load(None, env(&[("DATABASE_URL", "postgres://wns:hunter2@db:5432/wns")])).unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("postgres://wns:***@db:5432/wns"), "{printed}");
     }
 }

@@ -41,6 +41,10 @@ pub async fn run(duration: Option<Duration>) -> anyhow::Result<()> {
     settings.queue.poll_ms = 200;
     let mapped = Arc::new(AtomicBool::new(false));
     let handlers = handlers(mapped.clone());
+    // 127.0.0.1:8080 as `wns serve`; a free port when that is taken (or WNS_DEMO_BIND says so).
+    if let Some(bind) = std::env::var("WNS_DEMO_BIND").ok().and_then(|b| b.parse().ok()) {
+        settings.server.bind = bind;
+    }
     let app = match Application::build(&settings, clock::system(), handlers.clone()).await {
         Ok(app) => app,
         Err(_) => {
@@ -77,22 +81,20 @@ pub async fn run(duration: Option<Duration>) -> anyhow::Result<()> {
 }
 
 fn handlers(mapped: Arc<AtomicBool>) -> Handlers {
-    Handlers::new()
-        .on("demo.customer", |_job| async move { simulated_call(0.1).await })
-        .on("demo.order", move |job| {
-            let mapped = mapped.clone();
-            async move {
-                let unmapped = job.payload["skus"].as_array().is_some_and(|s| s.iter().any(|s| s == UNMAPPED));
-                if unmapped && !mapped.load(Ordering::SeqCst) {
-                    return Outcome::Blocked {
-                        owner: Owner::Ecommerce,
-                        cause: format!("sku:{UNMAPPED}"),
-                        error: format!("SKU {UNMAPPED} has no NetSuite item; map it in the SKU mapping screen"),
-                    };
-                }
-                simulated_call(0.1).await
+    Handlers::new().on("demo.customer", |_job| async move { simulated_call(0.1).await }).on("demo.order", move |job| {
+        let mapped = mapped.clone();
+        async move {
+            let unmapped = job.payload["skus"].as_array().is_some_and(|s| s.iter().any(|s| s == UNMAPPED));
+            if unmapped && !mapped.load(Ordering::SeqCst) {
+                return Outcome::Blocked {
+                    owner: Owner::Ecommerce,
+                    cause: format!("sku:{UNMAPPED}"),
+                    error: format!("SKU {UNMAPPED} has no NetSuite item; map it in the SKU mapping screen"),
+                };
             }
-        })
+            simulated_call(0.1).await
+        }
+    })
 }
 
 /// Latency of 50–250 ms, and `failure_rate` of calls failing transiently.
@@ -112,7 +114,11 @@ async fn generate(queue: Queue, mapped: Arc<AtomicBool>, stop: CancellationToken
         let (customer, new_customer, skus, pause) = {
             let mut rng = rand::rng();
             let customer = rng.random_range(1..400);
-            let sku = if rng.random_bool(0.05) { UNMAPPED.to_string() } else { format!("SKU-{:03}", rng.random_range(1..200)) };
+            let sku = if rng.random_bool(0.05) {
+                UNMAPPED.to_string()
+            } else {
+                format!("SKU-{:03}", rng.random_range(1..200))
+            };
             (customer, rng.random_bool(0.3), vec![sku], rng.random_range(50..200))
         };
         n += 1;

@@ -78,7 +78,8 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        encode(&mut out, &self.registry.lock().expect("metrics registry lock")).expect("writing to a String cannot fail");
+        encode(&mut out, &self.registry.lock().expect("metrics registry lock"))
+            .expect("writing to a String cannot fail");
         out
     }
 }

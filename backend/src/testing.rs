@@ -30,16 +30,32 @@ impl TestDb {
     }
 
     pub fn sqlite() -> TestDb {
-        let dir = std::env::temp_dir().join(format!("wns-test-{}-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst), nanos()));
+        let dir = std::env::temp_dir().join(format!(
+            "wns-test-{}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::SeqCst),
+            nanos()
+        ));
         std::fs::create_dir_all(&dir).expect("creating a temporary directory");
-        TestDb { url: format!("sqlite://{}", dir.join("wns.db").display()), backend: Backend::Sqlite, pg_admin: None, dir: Some(dir) }
+        TestDb {
+            url: format!("sqlite://{}", dir.join("wns.db").display()),
+            backend: Backend::Sqlite,
+            pg_admin: None,
+            dir: Some(dir),
+        }
     }
 
     pub async fn postgres() -> TestDb {
         let admin = pg_admin_url();
-        let name = format!("wns_t_{}_{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst), nanos() % 1_000_000);
-        let store = Store::connect(&admin, 1).await.unwrap_or_else(|e| panic!("PostgreSQL at WNS_TEST_PG is not reachable: {e}"));
-        sqlx::query(&format!("create database {name}")).execute(store.pool()).await.expect("creating the test database");
+        let name =
+            format!("wns_t_{}_{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst), nanos() % 1_000_000);
+        let store = Store::connect(&admin, 1)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at WNS_TEST_PG is not reachable: {e}"));
+        sqlx::query(&format!("create database {name}"))
+            .execute(store.pool())
+            .await
+            .expect("creating the test database");
         store.close().await;
         let mut url = url::Url::parse(&admin).expect("WNS_TEST_PG is a URL");
         url.set_path(&format!("/{name}"));
@@ -65,7 +81,9 @@ impl Drop for TestDb {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                 rt.block_on(async {
                     let store = Store::connect(&admin, 1).await.ok()?;
-                    let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(store.pool()).await;
+                    let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                        .execute(store.pool())
+                        .await;
                     store.close().await;
                     Some(())
                 })

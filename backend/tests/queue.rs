@@ -69,17 +69,19 @@ on_both_databases!(
 
 async fn a_burst_of_events_for_one_entity_collapses_into_one_job(b: Backend) {
     let f = fixture(b).await;
-    let ids: Vec<JobId> = futures_join(
-        (0..5).map(|i| f.queue.enqueue(NewJob::new("order", "order:1", json!({ "rev": i })))).collect(),
-    )
-    .await;
+    let ids: Vec<JobId> =
+        futures_join((0..5).map(|i| f.queue.enqueue(NewJob::new("order", "order:1", json!({ "rev": i })))).collect())
+            .await;
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "all five events map to one job: {ids:?}");
     let runs = Arc::new(AtomicU32::new(0));
     let r = runs.clone();
-    let w = worker(&f.queue, Handlers::new().on("order", move |_| {
-        r.fetch_add(1, Ordering::SeqCst);
-        async { Outcome::Done }
-    }));
+    let w = worker(
+        &f.queue,
+        Handlers::new().on("order", move |_| {
+            r.fetch_add(1, Ordering::SeqCst);
+            async { Outcome::Done }
+        }),
+    );
     assert_eq!(w.drain().await.unwrap(), 1);
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     // After it is done, a new event is new work.
@@ -109,11 +111,19 @@ async fn a_job_waits_for_the_job_it_depends_on(b: Backend) {
     let order = f.queue.enqueue(NewJob::new("order", "order:1", json!({})).after(customer).priority(10)).await.unwrap();
     let all = kinds(&["customer", "order"]);
     let first = f.queue.claim("w", &all, 10, LEASE).await.unwrap();
-    assert_eq!(first.iter().map(|j| j.id).collect::<Vec<_>>(), vec![customer], "the order must wait, despite its priority");
+    assert_eq!(
+        first.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![customer],
+        "the order must wait, despite its priority"
+    );
     f.queue.finish(&first[0], "w", Outcome::Retry { error: "503".into() }).await.unwrap();
     f.clock.advance(Duration::from_secs(5));
     let second = f.queue.claim("w", &all, 10, LEASE).await.unwrap();
-    assert_eq!(second.iter().map(|j| j.id).collect::<Vec<_>>(), vec![customer], "a failed dependency still holds the order");
+    assert_eq!(
+        second.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![customer],
+        "a failed dependency still holds the order"
+    );
     f.queue.finish(&second[0], "w", Outcome::Done).await.unwrap();
     let third = f.queue.claim("w", &all, 10, LEASE).await.unwrap();
     assert_eq!(third.iter().map(|j| j.id).collect::<Vec<_>>(), vec![order]);
@@ -129,7 +139,10 @@ async fn a_failed_job_comes_back_after_its_backoff_and_no_sooner(b: Backend) {
         f.queue.finish(&job, "w", Outcome::Retry { error: "timeout".into() }).await.unwrap();
         let rec = f.queue.get(id).await.unwrap().unwrap();
         let delay = rec.run_after - f.clock.now();
-        assert!((nominal * 8 / 10..=nominal * 12 / 10).contains(&delay), "attempt {attempt}: delay {delay} ms, want {nominal} ± 20 %");
+        assert!(
+            (nominal * 8 / 10..=nominal * 12 / 10).contains(&delay),
+            "attempt {attempt}: delay {delay} ms, want {nominal} ± 20 %"
+        );
         f.clock.advance(Duration::from_millis((delay - 1) as u64));
         assert!(f.queue.claim("w", &k, 1, LEASE).await.unwrap().is_empty(), "not before its time");
         f.clock.advance(Duration::from_millis(1));
@@ -144,7 +157,11 @@ async fn retry_after_is_honoured_and_clamped(b: Backend) {
     let job = f.queue.claim("w", &k, 1, LEASE).await.unwrap().pop().unwrap();
     let after = Duration::from_secs(42);
     f.queue.finish(&job, "w", Outcome::RetryAfter { error: "429".into(), after }).await.unwrap();
-    assert_eq!(f.queue.get(id).await.unwrap().unwrap().run_after, f.clock.now() + 42_000, "exactly as asked, no jitter");
+    assert_eq!(
+        f.queue.get(id).await.unwrap().unwrap().run_after,
+        f.clock.now() + 42_000,
+        "exactly as asked, no jitter"
+    );
     f.clock.advance(after);
     let job = f.queue.claim("w", &k, 1, LEASE).await.unwrap().pop().unwrap();
     f.queue.finish(&job, "w", Outcome::RetryAfter { error: "429".into(), after: Duration::ZERO }).await.unwrap();
@@ -156,10 +173,13 @@ async fn a_job_that_keeps_failing_dies_and_replays_from_dead(b: Backend) {
     let id = f.queue.enqueue(NewJob::new("order", "order:1", json!({}))).await.unwrap();
     let fail = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let fl = fail.clone();
-    let w = worker(&f.queue, Handlers::new().on("order", move |_| {
-        let fail = fl.load(Ordering::SeqCst);
-        async move { if fail { Outcome::Retry { error: "NetSuite 503".into() } } else { Outcome::Done } }
-    }));
+    let w = worker(
+        &f.queue,
+        Handlers::new().on("order", move |_| {
+            let fail = fl.load(Ordering::SeqCst);
+            async move { if fail { Outcome::Retry { error: "NetSuite 503".into() } } else { Outcome::Done } }
+        }),
+    );
     for _ in 0..3 {
         assert_eq!(w.run_once().await.unwrap(), 1);
         f.clock.advance(Duration::from_secs(60));
@@ -179,22 +199,36 @@ async fn a_blocked_job_is_requeued_when_its_cause_is_fixed(b: Backend) {
     let f = fixture(b).await;
     let mapped = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let m = mapped.clone();
-    let w = worker(&f.queue, Handlers::new().on("order", move |job| {
-        let mapped = m.load(Ordering::SeqCst);
-        async move {
-            match job.payload["sku"].as_str() {
-                Some("ABC-1") if !mapped => Outcome::Blocked { owner: Owner::Ecommerce, cause: "sku:ABC-1".into(), error: "SKU ABC-1 is not mapped".into() },
-                Some("XYZ-9") => Outcome::Blocked { owner: Owner::Ecommerce, cause: "sku:XYZ-9".into(), error: "SKU XYZ-9 is not mapped".into() },
-                _ => Outcome::Done,
+    let w = worker(
+        &f.queue,
+        Handlers::new().on("order", move |job| {
+            let mapped = m.load(Ordering::SeqCst);
+            async move {
+                match job.payload["sku"].as_str() {
+                    Some("ABC-1") if !mapped => Outcome::Blocked {
+                        owner: Owner::Ecommerce,
+                        cause: "sku:ABC-1".into(),
+                        error: "SKU ABC-1 is not mapped".into(),
+                    },
+                    Some("XYZ-9") => Outcome::Blocked {
+                        owner: Owner::Ecommerce,
+                        cause: "sku:XYZ-9".into(),
+                        error: "SKU XYZ-9 is not mapped".into(),
+                    },
+                    _ => Outcome::Done,
+                }
             }
-        }
-    }));
+        }),
+    );
     let a = f.queue.enqueue(NewJob::new("order", "order:1", json!({ "sku": "ABC-1" }))).await.unwrap();
     let b2 = f.queue.enqueue(NewJob::new("order", "order:2", json!({ "sku": "ABC-1" }))).await.unwrap();
     let other = f.queue.enqueue(NewJob::new("order", "order:3", json!({ "sku": "XYZ-9" }))).await.unwrap();
     assert_eq!(w.drain().await.unwrap(), 3);
     let rec = f.queue.get(a).await.unwrap().unwrap();
-    assert_eq!((rec.state, rec.blocked_owner, rec.blocked_cause.as_deref()), (JobState::Blocked, Some(Owner::Ecommerce), Some("sku:ABC-1")));
+    assert_eq!(
+        (rec.state, rec.blocked_owner, rec.blocked_cause.as_deref()),
+        (JobState::Blocked, Some(Owner::Ecommerce), Some("sku:ABC-1"))
+    );
     f.clock.advance(Duration::from_secs(3600));
     assert_eq!(w.drain().await.unwrap(), 0, "blocked jobs do not retry on a timer");
     mapped.store(true, Ordering::SeqCst);
@@ -211,23 +245,31 @@ async fn every_attempt_is_recorded_in_order(b: Backend) {
     let id = f.queue.enqueue(NewJob::new("order", "order:1", json!({}))).await.unwrap();
     let n = Arc::new(AtomicU32::new(0));
     let c = n.clone();
-    let w = worker(&f.queue, Handlers::new().on("order", move |_| {
-        let i = c.fetch_add(1, Ordering::SeqCst);
-        async move {
-            match i {
-                0 => Outcome::Retry { error: "timeout".into() },
-                1 => Outcome::Blocked { owner: Owner::Finance, cause: "tax:order:1".into(), error: "tax differs by 0.02".into() },
-                _ => Outcome::Done,
+    let w = worker(
+        &f.queue,
+        Handlers::new().on("order", move |_| {
+            let i = c.fetch_add(1, Ordering::SeqCst);
+            async move {
+                match i {
+                    0 => Outcome::Retry { error: "timeout".into() },
+                    1 => Outcome::Blocked {
+                        owner: Owner::Finance,
+                        cause: "tax:order:1".into(),
+                        error: "tax differs by 0.02".into(),
+                    },
+                    _ => Outcome::Done,
+                }
             }
-        }
-    }));
+        }),
+    );
     w.run_once().await.unwrap();
     f.clock.advance(Duration::from_secs(2));
     w.run_once().await.unwrap();
     f.queue.requeue_cause("tax:order:1").await.unwrap();
     w.run_once().await.unwrap();
     let history = f.queue.attempts(id).await.unwrap();
-    let outcomes: Vec<(&str, Option<&str>)> = history.iter().map(|a| (a.outcome.as_str(), a.error.as_deref())).collect();
+    let outcomes: Vec<(&str, Option<&str>)> =
+        history.iter().map(|a| (a.outcome.as_str(), a.error.as_deref())).collect();
     assert_eq!(outcomes, vec![("retry", Some("timeout")), ("blocked", Some("tax differs by 0.02")), ("done", None)]);
     assert!(history.iter().all(|a| a.worker == "test-worker" && a.finished_at >= a.started_at));
 }
@@ -244,8 +286,13 @@ async fn an_expired_lease_hands_the_job_to_another_worker(b: Backend) {
     let taken = f.queue.claim("w2", &k, 1, LEASE).await.unwrap().pop().expect("w2 takes over");
     assert_eq!((taken.attempt, taken.reclaimed_from.as_deref()), (2, Some("w1")));
     assert_eq!(f.queue.finish(&taken, "w2", Outcome::Done).await.unwrap(), Finished::Now(JobState::Done));
-    assert_eq!(f.queue.finish(&stalled, "w1", Outcome::Done).await.unwrap(), Finished::LeaseLost, "the stale worker's result is not recorded");
-    let outcomes: Vec<(String, String)> = f.queue.attempts(id).await.unwrap().into_iter().map(|a| (a.worker, a.outcome)).collect();
+    assert_eq!(
+        f.queue.finish(&stalled, "w1", Outcome::Done).await.unwrap(),
+        Finished::LeaseLost,
+        "the stale worker's result is not recorded"
+    );
+    let outcomes: Vec<(String, String)> =
+        f.queue.attempts(id).await.unwrap().into_iter().map(|a| (a.worker, a.outcome)).collect();
     assert_eq!(outcomes, vec![("w1".into(), "abandoned".into()), ("w2".into(), "done".into())]);
 }
 
@@ -271,7 +318,11 @@ async fn shutdown_releases_jobs_still_running_after_the_grace_period(b: Backend)
     assert_eq!((rec.state, rec.attempts), (JobState::Ready, 0), "released, and the attempt does not count");
     let history = f.queue.attempts(id).await.unwrap();
     assert_eq!(history.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>(), vec!["released"]);
-    assert_eq!(f.queue.claim("other", &kinds(&["slow"]), 1, LEASE).await.unwrap().len(), 1, "another process can take it at once");
+    assert_eq!(
+        f.queue.claim("other", &kinds(&["slow"]), 1, LEASE).await.unwrap().len(),
+        1,
+        "another process can take it at once"
+    );
 }
 
 async fn a_panicking_handler_is_retried_not_lost(b: Backend) {

@@ -63,7 +63,8 @@ async fn a_worker_killed_while_holding_a_job_loses_nothing_and_doubles_nothing(b
     assert_eq!(rec.state, wns_api_types::JobState::Done);
     assert_eq!(count(&store, "select count(*) from test_runs").await, 2, "ran twice: once killed, once to completion");
     assert_eq!(count(&store, "select count(*) from test_effects").await, 1, "its effect exactly once");
-    let history: Vec<(String, String)> = queue.attempts(job).await.unwrap().into_iter().map(|a| (a.worker, a.outcome)).collect();
+    let history: Vec<(String, String)> =
+        queue.attempts(job).await.unwrap().into_iter().map(|a| (a.worker, a.outcome)).collect();
     assert_eq!(history, vec![("first".into(), "abandoned".into()), ("second".into(), "done".into())]);
 }
 
@@ -90,7 +91,8 @@ async fn postgres_four_worker_processes_drain_ten_thousand_jobs_each_exactly_onc
     }
     tx.commit().await.unwrap();
 
-    let workers: Vec<Child> = (0..4).map(|i| spawn_worker(&db, &format!("w{i}"), &["--exit-when-idle", "--lease-ms", "30000"])).collect();
+    let workers: Vec<Child> =
+        (0..4).map(|i| spawn_worker(&db, &format!("w{i}"), &["--exit-when-idle", "--lease-ms", "30000"])).collect();
     for mut w in workers {
         let status = tokio::task::spawn_blocking(move || w.wait()).await.unwrap().unwrap();
         assert!(status.success());

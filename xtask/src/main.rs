@@ -1,1 +1,104 @@
-fn main() {}
+//! `cargo xtask demo | test | bench <name>`: the one entry point for people and CI.
+//!
+//! Each command first brings in what the machine lacks (Debian packages with apt-get when
+//! running as root, otherwise it stops and prints the exact command), saying so in one line
+//! per step, then runs cargo. Plain std: this must build before anything else works.
+
+mod pg;
+mod setup;
+
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+
+const BENCHES: &[(&str, &str)] =
+    &[("queue", "enqueue + claim + complete throughput, 1 and 4 workers, SQLite and PostgreSQL")];
+const LATER_BENCHES: &[(&str, &str)] = &[
+    ("netsuite", "issue #3"),
+    ("ingest", "issue #4"),
+    ("flash-sale", "issue #5"),
+    ("oversell", "issue #6"),
+    ("stock-scale", "issue #6"),
+    ("api", "the widget API issue"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench(args.get(1).map(String::as_str), &args[2.min(args.len())..]),
+        _ => {
+            eprintln!("usage: cargo xtask demo [-- --duration SECS] | test | bench <name>");
+            eprintln!("benchmarks: {}", BENCHES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "));
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn demo(extra: &[String]) -> Result<()> {
+    setup::build_tools()?;
+    say("building and starting the demo (SQLite file wns-demo.db in this folder; Ctrl-C stops it)");
+    let extra: Vec<&String> = extra.iter().filter(|a| *a != "--").collect();
+    run(cargo().args(["run", "--quiet", "--package", "wns", "--bin", "wns", "--", "demo"]).args(extra))
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    setup::build_tools()?;
+    setup::rust_components(&["rustfmt", "clippy"])?;
+    let pg = pg::Postgres::for_tests()?;
+    say("checking formatting (cargo fmt --check)");
+    run(cargo().args(["fmt", "--all", "--", "--check"])).context("formatting differs: run `cargo fmt --all`")?;
+    say("linting (cargo clippy, warnings are errors)");
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+    say(&format!("running every test on SQLite and on PostgreSQL ({})", pg.describe()));
+    run(cargo().args(["test", "--workspace"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
+    drop(pg);
+    say("all tests passed");
+    Ok(())
+}
+
+fn bench(name: Option<&str>, extra: &[String]) -> Result<()> {
+    let Some(name) = name else {
+        bail!("name a benchmark: {}", BENCHES.iter().map(|(n, d)| format!("\n  {n}: {d}")).collect::<String>());
+    };
+    if let Some((_, issue)) = LATER_BENCHES.iter().find(|(n, _)| *n == name) {
+        bail!("benchmark `{name}` does not exist yet; it arrives with {issue}");
+    }
+    if !BENCHES.iter().any(|(n, _)| *n == name) {
+        bail!(
+            "unknown benchmark `{name}`; available: {}",
+            BENCHES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+        );
+    }
+    setup::build_tools()?;
+    let pg = pg::Postgres::for_tests()?;
+    say(&format!("running benchmark `{name}` (release build; PostgreSQL: {})", pg.describe()));
+    run(cargo()
+        .args(["bench", "--quiet", "--package", "wns", "--bench", name])
+        .args(extra)
+        .env("WNS_TEST_PG", pg.url()))
+}
+
+pub fn say(msg: &str) {
+    eprintln!("xtask: {msg}");
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    if !status.success() {
+        bail!("{:?} failed ({status})", cmd.get_program());
+    }
+    Ok(())
+}

@@ -32,7 +32,6 @@ create index jobs_due on jobs (priority desc, run_after, id) where state = 'read
 create index jobs_leases on jobs (lease_until) where state = 'running';
 create index jobs_blocked_cause on jobs (blocked_cause) where state = 'blocked';
 create index jobs_depends_on on jobs (depends_on) where depends_on is not null;
-create index jobs_state_kind on jobs (state, kind);
 
 -- every attempt, for the order timeline in the widget and for post-mortems
 create table job_attempts (

@@ -35,7 +35,7 @@ impl IntoResponse for ApiError {
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
-            tracing::error!(error = ?anyhow::Error::from(self_source(&self)), "{self}");
+            tracing::error!(error = ?self_source(&self), "{self}");
         }
         (status, Json(json!({ "error": self.to_string() }))).into_response()
     }

@@ -1,12 +1,6 @@
 //! `GET /healthz` (the database answers) and `GET /metrics` (Prometheus text format).
 
-use axum::{
-    Json, Router,
-    extract::State,
-    http::header,
-    response::IntoResponse,
-    routing::get,
-};
+use axum::{Json, Router, extract::State, http::header, response::IntoResponse, routing::get};
 use serde_json::json;
 
 use super::{ApiError, AppState};

@@ -94,13 +94,24 @@ pub struct ClaimedJob {
 pub enum Outcome {
     Done,
     /// Transient: try again on the retry schedule.
-    Retry { error: String },
+    Retry {
+        error: String,
+    },
     /// Transient, and the far side said when (`Retry-After`); clamped by the policy.
-    RetryAfter { error: String, after: Duration },
+    RetryAfter {
+        error: String,
+        after: Duration,
+    },
     /// A person must fix `cause` (e.g. `sku:ABC-1`); [`Queue::requeue_cause`] runs it again.
-    Blocked { owner: Owner, cause: String, error: String },
+    Blocked {
+        owner: Owner,
+        cause: String,
+        error: String,
+    },
     /// Never going to work as it is; kept, visible and replayable.
-    Dead { error: String },
+    Dead {
+        error: String,
+    },
 }
 
 /// What finishing a job did.
@@ -222,7 +233,13 @@ impl Queue {
     /// PostgreSQL: `for update skip locked`, so workers never wait on each other's rows.
     /// SQLite: one `update … returning` statement, which takes the database's single write lock
     /// at its start, so two processes can never claim the same row.
-    pub async fn claim(&self, worker: &str, kinds: &[String], limit: usize, lease: Duration) -> QueueResult<Vec<ClaimedJob>> {
+    pub async fn claim(
+        &self,
+        worker: &str,
+        kinds: &[String],
+        limit: usize,
+        lease: Duration,
+    ) -> QueueResult<Vec<ClaimedJob>> {
         if kinds.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
@@ -243,11 +260,7 @@ impl Queue {
              returning id, kind, entity_key, payload, attempts, max_attempts, reclaimed_from",
             kinds = kind_params.join(", "),
         );
-        let mut q = sqlx::query(&sql)
-            .bind(worker)
-            .bind(now + millis(lease))
-            .bind(now)
-            .bind(limit as i64);
+        let mut q = sqlx::query(&sql).bind(worker).bind(now + millis(lease)).bind(now).bind(limit as i64);
         for k in kinds {
             q = q.bind(k);
         }
@@ -326,7 +339,14 @@ impl Queue {
             }
             if let Some(previous) = &job.reclaimed_from {
                 let note = format!("lease of worker {previous} ran out before it finished (crash or stall)");
-                attempts.push(AttemptRow::new(job, job.attempt.saturating_sub(1), previous, job.started_at, "abandoned", Some(note)));
+                attempts.push(AttemptRow::new(
+                    job,
+                    job.attempt.saturating_sub(1),
+                    previous,
+                    job.started_at,
+                    "abandoned",
+                    Some(note),
+                ));
             }
             attempts.push(AttemptRow::new(job, job.attempt, worker, now, plan.label, plan.error.clone()));
         }
@@ -341,7 +361,15 @@ impl Queue {
     /// What an outcome means for the job, under its kind's retry policy.
     fn plan(&self, job: &ClaimedJob, outcome: Outcome, now: Millis) -> Plan {
         let policy = self.policy(&job.kind);
-        let mut plan = Plan { id: job.id, state: JobState::Ready, run_after: now, owner: None, cause: None, error: None, label: "retry" };
+        let mut plan = Plan {
+            id: job.id,
+            state: JobState::Ready,
+            run_after: now,
+            owner: None,
+            cause: None,
+            error: None,
+            label: "retry",
+        };
         match outcome {
             Outcome::Done => {
                 plan.state = JobState::Done;
@@ -394,7 +422,8 @@ impl Queue {
             .await?;
             if r.rows_affected() == 1 {
                 let note = "released unfinished at shutdown; not counted as a failed attempt".to_string();
-                insert_attempts(&mut tx, &[AttemptRow::new(job, job.attempt, worker, now, "released", Some(note))]).await?;
+                insert_attempts(&mut tx, &[AttemptRow::new(job, job.attempt, worker, now, "released", Some(note))])
+                    .await?;
                 released += 1;
             }
             tx.commit().await?;
@@ -593,7 +622,14 @@ struct AttemptRow<'a> {
 }
 
 impl<'a> AttemptRow<'a> {
-    fn new(job: &ClaimedJob, attempt: u32, worker: &'a str, finished_at: Millis, outcome: &'static str, error: Option<String>) -> Self {
+    fn new(
+        job: &ClaimedJob,
+        attempt: u32,
+        worker: &'a str,
+        finished_at: Millis,
+        outcome: &'static str,
+        error: Option<String>,
+    ) -> Self {
         AttemptRow { job: job.id, attempt, worker, started_at: job.started_at, finished_at, outcome, error }
     }
 }
@@ -613,7 +649,14 @@ async fn insert_attempts(conn: &mut AnyConnection, rows: &[AttemptRow<'_>]) -> Q
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {
-            q = q.bind(r.job.0).bind(r.attempt as i64).bind(r.worker).bind(r.started_at).bind(r.finished_at).bind(r.outcome).bind(r.error.clone());
+            q = q
+                .bind(r.job.0)
+                .bind(r.attempt as i64)
+                .bind(r.worker)
+                .bind(r.started_at)
+                .bind(r.finished_at)
+                .bind(r.outcome)
+                .bind(r.error.clone());
         }
         q.execute(&mut *conn).await?;
     }

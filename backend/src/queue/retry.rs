@@ -73,10 +73,7 @@ impl RetryPolicy {
 
     /// A server's `Retry-After`, held within the clamp.
     pub fn clamp_retry_after(&self, asked: Duration) -> Duration {
-        asked.clamp(
-            Duration::from_millis(self.retry_after_min_ms),
-            Duration::from_secs(self.retry_after_max_secs),
-        )
+        asked.clamp(Duration::from_millis(self.retry_after_min_ms), Duration::from_secs(self.retry_after_max_secs))
     }
 
     pub fn exhausted(&self, attempts: u32) -> bool {

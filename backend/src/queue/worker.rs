@@ -127,7 +127,8 @@ impl Worker {
     /// Runs the handler for one job; panics become a retry, never a lost job.
     fn execute(&self, job: ClaimedJob) -> impl Future<Output = Ran> + Send + 'static {
         let handler = self.handlers.by_kind.get(&job.kind).cloned();
-        let span = info_span!("job", job_id = job.id.0, kind = %job.kind, entity_key = %job.entity_key, attempt = job.attempt);
+        let span =
+            info_span!("job", job_id = job.id.0, kind = %job.kind, entity_key = %job.entity_key, attempt = job.attempt);
         async move {
             let started = std::time::Instant::now();
             let outcome = match handler {
@@ -136,13 +137,18 @@ impl Worker {
                     Err(panic) => Outcome::Retry { error: format!("handler panicked: {}", panic_message(&panic)) },
                 },
                 None => Outcome::Dead {
-                    error: format!("this wns version has no handler for job kind `{}`; replay it after upgrading", job.kind),
+                    error: format!(
+                        "this wns version has no handler for job kind `{}`; replay it after upgrading",
+                        job.kind
+                    ),
                 },
             };
             match &outcome {
                 Outcome::Done => tracing::debug!("done"),
                 Outcome::Retry { error } | Outcome::RetryAfter { error, .. } => tracing::warn!(%error, "will retry"),
-                Outcome::Blocked { owner, cause, error } => tracing::warn!(owner = owner.as_str(), %cause, %error, "blocked"),
+                Outcome::Blocked { owner, cause, error } => {
+                    tracing::warn!(owner = owner.as_str(), %cause, %error, "blocked")
+                }
                 Outcome::Dead { error } => tracing::error!(%error, "dead"),
             }
             Ran { job, outcome, took: started.elapsed() }
@@ -251,7 +257,11 @@ impl Worker {
         }
     }
 
-    async fn wind_down(&self, mut in_flight: JoinSet<()>, mut held: HashMap<tokio::task::Id, ClaimedJob>) -> QueueResult<()> {
+    async fn wind_down(
+        &self,
+        mut in_flight: JoinSet<()>,
+        mut held: HashMap<tokio::task::Id, ClaimedJob>,
+    ) -> QueueResult<()> {
         tracing::info!(in_flight = in_flight.len(), grace = ?self.opts.shutdown_grace, "stopping: no new jobs; waiting for running ones");
         let deadline = tokio::time::Instant::now() + self.opts.shutdown_grace;
         while !in_flight.is_empty() {
@@ -283,7 +293,10 @@ struct Ran {
     took: std::time::Duration,
 }
 
-fn forget(held: &mut HashMap<tokio::task::Id, ClaimedJob>, done: Result<(tokio::task::Id, ()), tokio::task::JoinError>) {
+fn forget(
+    held: &mut HashMap<tokio::task::Id, ClaimedJob>,
+    done: Result<(tokio::task::Id, ()), tokio::task::JoinError>,
+) {
     match done {
         Ok((id, ())) => {
             held.remove(&id);

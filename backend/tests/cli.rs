@@ -1,0 +1,96 @@
+//! The `wns` binary as a person runs it: check, serve and stop, demo, and clear errors.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    path::PathBuf,
+    process::{Command, Stdio},
+};
+
+const WNS: &str = env!("CARGO_BIN_EXE_wns");
+
+fn empty_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wns-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn wns(dir: &PathBuf) -> Command {
+    let mut c = Command::new(WNS);
+    c.current_dir(dir).env_remove("DATABASE_URL").env_remove("RUST_LOG");
+    c
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn check_with_no_configuration_uses_the_embedded_default_and_says_so() {
+    let dir = empty_dir("check");
+    let out = wns(&dir).arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("ok   configuration: built-in defaults"), "{stdout}");
+    assert!(stdout.contains("ok   database: sqlite answers at sqlite://wns.db"), "{stdout}");
+    assert!(dir.join("wns.db").exists(), "the SQLite file is created when missing");
+}
+
+#[test]
+fn a_bad_configuration_fails_with_the_key_and_how_to_fix_it() {
+    let dir = empty_dir("badconfig");
+    std::fs::write(dir.join("wns.toml"), "[queue]\nworkers = 0\n").unwrap();
+    let out = wns(&dir).arg("serve").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("`queue.workers`") && stderr.contains("at least 1"), "{stderr}");
+    let out = wns(&dir).args(["serve", "--config", "nope.toml"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.toml does not exist"));
+}
+
+#[test]
+fn serve_answers_health_and_metrics_and_stops_cleanly_on_sigterm() {
+    let dir = empty_dir("serve");
+    let mut child = wns(&dir)
+        .args(["serve", "--log-format", "json"])
+        .env("WNS_SERVER__BIND", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut port = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        if let Some(addr) = v["message"].as_str().and_then(|m| m.strip_prefix("listening on http://")) {
+            port = Some(addr.rsplit(':').next().unwrap().parse::<u16>().unwrap());
+            break;
+        }
+    }
+    let port = port.expect("a `listening on` line");
+    assert!(http_get(port, "/healthz").starts_with("HTTP/1.0 200"));
+    assert!(http_get(port, "/metrics").contains("# TYPE wns_job_attempts counter"));
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("worker stopped")), "{rest:?}");
+}
+
+#[test]
+fn demo_with_a_duration_runs_prints_a_summary_and_exits_zero() {
+    let dir = empty_dir("demo");
+    let out = wns(&dir).args(["demo", "--duration", "3"]).env("WNS_DEMO_BIND", "127.0.0.1:0").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("open http://127.0.0.1:"), "{stdout}");
+    let summary = stdout.lines().find(|l| l.starts_with("wns demo summary:")).expect("a summary line");
+    let done: u64 = summary.split("; ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(done > 0, "jobs were processed: {summary}");
+}
