@@ -98,6 +98,10 @@ impl Default for Settings {
     }
 }
 
+/// The top-level keys of [`Settings`]: a `WNS_<KEY>…` variable is configuration when it starts
+/// with one of these.
+const TOP_LEVEL_KEYS: &[&str] = &["site", "server", "database", "queue", "log"];
+
 /// Where the settings came from, for the first log lines of `serve`.
 #[derive(Debug, Clone)]
 pub struct Provenance {
@@ -149,6 +153,12 @@ impl Settings {
         let mut pairs = Vec::new();
         for (k, v) in &env {
             if let Some(rest) = k.strip_prefix("WNS_") {
+                // Only variables naming a configuration section are configuration; tooling
+                // variables such as WNS_TEST_PG share the prefix and are not ours to reject.
+                let section = rest.split("__").next().unwrap_or_default().to_ascii_lowercase();
+                if !TOP_LEVEL_KEYS.contains(&section.as_str()) {
+                    continue;
+                }
                 env_keys.push(k.clone());
                 pairs.push((rest.to_ascii_lowercase().replace("__", "."), v.clone()));
             } else if k == "DATABASE_URL" {
@@ -266,6 +276,12 @@ mod tests {
         let err = Settings::load(None, env(&[("WNS_QUEUE__WORKERS", "many")])).unwrap_err().to_string();
         assert!(err.contains("queue.workers") || err.contains("workers"), "{err}");
         assert!(err.contains("WNS_<SECTION>__<KEY>"), "says how to set it: {err}");
+    }
+
+    #[test]
+    fn tooling_variables_with_the_prefix_are_not_configuration() {
+        let (_, p) = Settings::load(None, env(&[("WNS_TEST_PG", "postgres://x"), ("WNS_BENCH_JOBS", "5")])).unwrap();
+        assert!(p.is_embedded_default());
     }
 
     #[test]
