@@ -34,9 +34,8 @@ async fn run(backend: Backend, workers: usize, jobs: usize) -> Row {
     let stop = CancellationToken::new();
     let mut running = Vec::new();
     for w in 0..workers {
-        // PostgreSQL: a pool per worker, as separate processes would have. SQLite: the embedded
-        // default is one process, so its workers share the process's one connection.
-        let own = if backend == Backend::Sqlite { store.clone() } else { db.store(4).await };
+        // A pool per worker, as separate processes would have.
+        let own = db.store(4).await;
         let q = Queue::new(own, clock::system(), RetryPolicy::default());
         let opts = WorkerOptions {
             concurrency: 64,

@@ -59,8 +59,14 @@ fn test(extra: &[String]) -> Result<()> {
     say("linting (cargo clippy, warnings are errors)");
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
     say(&format!("running every test on SQLite and on PostgreSQL ({})", pg.describe()));
-    run(cargo().args(["test", "--workspace"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
+    let (passed, failed) =
+        run_counting(cargo().args(["test", "--workspace"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
     drop(pg);
+    // One closing line over every test binary (cargo's own last line is only the last binary's).
+    println!("tests: {passed} passed, {failed} failed");
+    if failed > 0 || passed == 0 {
+        bail!("{failed} tests failed, {passed} passed");
+    }
     say("all tests passed");
     Ok(())
 }
@@ -93,6 +99,34 @@ pub fn say(msg: &str) {
 
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Runs `cargo test`, passing its output through, and adds up its `test result:` lines.
+fn run_counting(cmd: &mut Command) -> Result<(u64, u64)> {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().with_context(|| format!("starting {cmd:?}"))?;
+    let (mut passed, mut failed) = (0, 0);
+    for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            passed += count_before(rest, " passed");
+            failed += count_before(rest, " failed");
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() && failed == 0 {
+        bail!("cargo test failed ({status})");
+    }
+    Ok((passed, failed))
+}
+
+/// `ok. 22 passed; 0 failed; …` → the number before `word`.
+fn count_before(s: &str, word: &str) -> u64 {
+    s.find(word)
+        .and_then(|i| s[..i].rsplit(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 pub fn run(cmd: &mut Command) -> Result<()> {

@@ -164,6 +164,13 @@ impl Queue {
         Queue { store, clock, policy, policies: Arc::default(), wake: Arc::new(Notify::new()) }
     }
 
+    /// Wakes this queue's idle workers when `other` enqueues too: for several queues (each with
+    /// its own connection pool) in one process, such as the webhook receiver and the workers.
+    pub fn sharing_wake_with(mut self, other: &Queue) -> Queue {
+        self.wake = other.wake.clone();
+        self
+    }
+
     /// A retry schedule of its own for one kind of job.
     pub fn with_policy(mut self, kind: &str, policy: RetryPolicy) -> Queue {
         Arc::make_mut(&mut self.policies).insert(kind.to_string(), policy);
@@ -225,7 +232,8 @@ impl Queue {
         .bind(now)
         .fetch_one(&mut *conn)
         .await?;
-        self.wake.notify_waiters();
+        // One job, one worker woken: waking them all makes every idle worker race for it.
+        self.wake.notify_one();
         Ok(JobId(row.try_get(0)?))
     }
 

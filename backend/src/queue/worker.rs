@@ -57,6 +57,9 @@ pub struct WorkerOptions {
     pub shutdown_grace: Duration,
     /// How often expired leases are looked for.
     pub reap_every: Duration,
+    /// After a wake-up, wait this long before claiming so that a burst is claimed in one
+    /// statement rather than one statement per job.
+    pub linger: Duration,
 }
 
 impl WorkerOptions {
@@ -68,6 +71,7 @@ impl WorkerOptions {
             poll: Duration::from_millis(500),
             shutdown_grace: Duration::from_secs(20),
             reap_every: Duration::from_secs(5),
+            linger: Duration::from_millis(2),
         }
     }
 }
@@ -229,7 +233,7 @@ impl Worker {
             }
             tokio::select! {
                 _ = shutdown.cancelled() => {}
-                _ = notified => {}
+                _ = notified => tokio::time::sleep(this.opts.linger).await,
                 _ = tokio::time::sleep(this.opts.poll) => {}
                 Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => forget(&mut held, done),
             }

@@ -60,11 +60,6 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|source| StoreError::Connect { url: redacted.clone(), source })?;
-        // SQLite has one writer at a time. Several connections of one process only queue for
-        // that lock, and SQLite's busy handler waits by sleeping (1, 2, 5 … 100 ms), which costs
-        // far more than the statements; one connection serialises them without sleeping.
-        // Other processes on the same file (tests, `wns migrate`) still wait on busy_timeout.
-        let max_connections = if backend == Backend::Sqlite { 1 } else { max_connections };
         let mut pool = AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(30));
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|conn, _| {
