@@ -69,9 +69,10 @@ on_both_databases!(
 
 async fn a_burst_of_events_for_one_entity_collapses_into_one_job(b: Backend) {
     let f = fixture(b).await;
-    let ids: Vec<JobId> =
-        futures_join((0..5).map(|i| f.queue.enqueue(NewJob::new("order", "order:1", json!({ "rev": i })))).collect())
-            .await;
+    let ids: Vec<JobId> = enqueue_in_order(
+        (0..5).map(|i| f.queue.enqueue(NewJob::new("order", "order:1", json!({ "rev": i })))).collect(),
+    )
+    .await;
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "all five events map to one job: {ids:?}");
     let runs = Arc::new(AtomicU32::new(0));
     let r = runs.clone();
@@ -335,7 +336,7 @@ async fn a_panicking_handler_is_retried_not_lost(b: Backend) {
     assert!(rec.last_error.unwrap().contains("bug in a flow"));
 }
 
-async fn futures_join<F: std::future::Future<Output = Result<JobId, sqlx::Error>>>(futs: Vec<F>) -> Vec<JobId> {
+async fn enqueue_in_order<F: std::future::Future<Output = Result<JobId, sqlx::Error>>>(futs: Vec<F>) -> Vec<JobId> {
     let mut out = Vec::new();
     for f in futs {
         out.push(f.await.unwrap());
