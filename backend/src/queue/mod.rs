@@ -415,9 +415,9 @@ impl Queue {
     /// Gives jobs back without counting the attempt (shutdown: they did not fail).
     pub async fn release(&self, jobs: &[ClaimedJob], worker: &str) -> QueueResult<u64> {
         let now = self.clock.now();
-        let mut released = 0;
+        let mut released = Vec::new();
+        let mut tx = self.store.pool().begin().await?;
         for job in jobs {
-            let mut tx = self.store.pool().begin().await?;
             let r = sqlx::query(
                 "update jobs set state = 'ready', attempts = attempts - 1, lease_owner = null, \
                         lease_until = null, run_after = $1, updated_at = $1 \
@@ -430,16 +430,15 @@ impl Queue {
             .await?;
             if r.rows_affected() == 1 {
                 let note = "released unfinished at shutdown; not counted as a failed attempt".to_string();
-                insert_attempts(&mut tx, &[AttemptRow::new(job, job.attempt, worker, now, "released", Some(note))])
-                    .await?;
-                released += 1;
+                released.push(AttemptRow::new(job, job.attempt, worker, now, "released", Some(note)));
             }
-            tx.commit().await?;
         }
-        if released > 0 {
+        insert_attempts(&mut tx, &released).await?;
+        tx.commit().await?;
+        if !released.is_empty() {
             self.wake.notify_waiters();
         }
-        Ok(released)
+        Ok(released.len() as u64)
     }
 
     /// Pushes the leases of the jobs `worker` is still running forward, so a long job is not
@@ -585,25 +584,6 @@ impl Queue {
             }
         }
         Ok(QueueSummary { counts })
-    }
-
-    /// Deletes done jobs (and their attempts) finished before `before`; the audit trail of what
-    /// was posted lives with the flows' own records, the queue only keeps recent history.
-    pub async fn purge_done(&self, before: Millis) -> QueueResult<u64> {
-        let mut tx = self.store.pool().begin().await?;
-        let doomed = "select id from jobs where state = 'done' and updated_at < $1 \
-                      and not exists (select 1 from jobs w where w.depends_on = jobs.id and w.state <> 'done')";
-        sqlx::query(&format!("delete from job_attempts where job_id in ({doomed})"))
-            .bind(before)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("update jobs set depends_on = null where depends_on in (select id from jobs where state = 'done' and updated_at < $1)")
-            .bind(before)
-            .execute(&mut *tx)
-            .await?;
-        let r = sqlx::query(&format!("delete from jobs where id in ({doomed})")).bind(before).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(r.rows_affected())
     }
 }
 

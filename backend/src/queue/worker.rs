@@ -170,11 +170,12 @@ impl Worker {
                 m.record_attempt(&r.job.kind, outcome_label(&r.outcome), r.took);
             }
         }
+        let ids: Vec<i64> = ran.iter().map(|r| r.job.id.0).collect();
         let batch: Vec<(ClaimedJob, Outcome)> = ran.into_iter().map(|r| (r.job, r.outcome)).collect();
-        let finished = self.queue.finish_many(&self.opts.id, batch.clone()).await?;
-        for ((job, _), f) in batch.iter().zip(finished) {
+        let finished = self.queue.finish_many(&self.opts.id, batch).await?;
+        for (job_id, f) in ids.into_iter().zip(finished) {
             if f == Finished::LeaseLost {
-                tracing::warn!(job_id = job.id.0, "lease ran out before the job finished; another worker has it");
+                tracing::warn!(job_id, "lease ran out before the job finished; another worker has it");
             }
         }
         Ok(())
