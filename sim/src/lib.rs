@@ -1,6 +1,9 @@
-//! Simulators of the NetSuite and WooCommerce REST APIs, built from the public documentation in
-//! `shared/reference/`: faithful in auth, status codes, error bodies, limits and latency, not
-//! convenient for wns. The HTTP simulators arrive with the clients they test (NetSuite, then
-//! WooCommerce); this crate starts with what both share: how long a call takes.
+//! Simulators of the parts of NetSuite's and WooCommerce's REST APIs that wns uses.
+//!
+//! They follow the public documentation and the recorded samples in `shared/reference/`, not our
+//! convenience: same auth rules, status codes, headers, error bodies, limits and (scaled) latency.
+//! Used in-process by tests, benchmarks and `wns demo`, and as standalone binaries.
 
 pub mod latency;
+pub mod netsuite;
+pub mod woo;

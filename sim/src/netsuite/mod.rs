@@ -1,0 +1,1 @@
+//! NetSuite SuiteTalk REST simulator (being written).

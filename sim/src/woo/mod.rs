@@ -1,0 +1,1 @@
+//! WooCommerce wc/v3 simulator (being written).
