@@ -221,7 +221,7 @@ fn parse_env_value(v: &str) -> figment::value::Value {
     }
 }
 
-fn serialize_secret<S: serde::Serializer>(s: &SecretString, ser: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_secret<S: serde::Serializer>(s: &SecretString, ser: S) -> Result<S::Ok, S::Error> {
     ser.serialize_str(s.expose_secret())
 }
 

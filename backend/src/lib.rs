@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod metrics;
+pub mod netsuite;
 pub mod queue;
 pub mod store;
 pub mod telemetry;
