@@ -12,6 +12,7 @@ use crate::{
     clock::SharedClock,
     config::Settings,
     metrics::Metrics,
+    netsuite::{self, NetSuiteClient},
     queue::{Handlers, Queue, Worker, WorkerOptions},
     store::Store,
 };
@@ -21,6 +22,7 @@ pub struct Application {
     addr: SocketAddr,
     state: AppState,
     worker: Worker,
+    netsuite: Option<NetSuiteClient>,
 }
 
 impl Application {
@@ -41,15 +43,20 @@ impl Application {
         })?;
         let addr = listener.local_addr()?;
         let metrics = Arc::new(Metrics::new());
+        let id = worker_id();
+        let netsuite = match &settings.netsuite {
+            Some(ns) => Some(netsuite::connect(ns, queue.store(), &id, &metrics).await?),
+            None => None,
+        };
         let opts = WorkerOptions {
             concurrency: settings.queue.workers,
             lease: settings.lease(),
             poll: std::time::Duration::from_millis(settings.queue.poll_ms),
             shutdown_grace: std::time::Duration::from_secs(settings.queue.shutdown_grace_secs),
-            ..WorkerOptions::new(worker_id())
+            ..WorkerOptions::new(id)
         };
         let worker = Worker::new(queue.clone(), handlers, opts).with_metrics(metrics.clone());
-        Ok(Application { listener, addr, state: AppState { queue, metrics }, worker })
+        Ok(Application { listener, addr, state: AppState { queue, metrics }, worker, netsuite })
     }
 
     pub fn port(&self) -> u16 {
@@ -62,6 +69,11 @@ impl Application {
 
     pub fn queue(&self) -> &Queue {
         &self.state.queue
+    }
+
+    /// The NetSuite client, when `[netsuite]` is configured.
+    pub fn netsuite(&self) -> Option<&NetSuiteClient> {
+        self.netsuite.as_ref()
     }
 
     /// Serves until `shutdown` is cancelled, then stops accepting, winds the worker down (see

@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 
 use crate::{
     config::{Settings, redact_url},
+    netsuite::{AuthSettings, Governor, NetSuiteClient, NetSuiteSettings},
     store::Store,
 };
 
@@ -36,5 +37,38 @@ pub async fn run(config: Option<&Path>, env: impl IntoIterator<Item = (String, S
         },
         Err(e) => verdict(false, "database", format!("{e}; check database.url (WNS_DATABASE__URL or DATABASE_URL)")),
     }
+    match &settings.netsuite {
+        None => println!("skip netsuite: not configured (add a [netsuite] section to wns.toml; see docs/runbook.md)"),
+        Some(ns) => {
+            let (ok, detail) = check_netsuite(ns).await;
+            verdict(ok, "netsuite", detail);
+        }
+    }
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// One cheap authenticated SuiteQL query; NetSuite's own words when it refuses.
+async fn check_netsuite(ns: &NetSuiteSettings) -> (bool, String) {
+    let governor = Governor::local(&ns.governor);
+    let client = match NetSuiteClient::new(ns, governor) {
+        Ok(c) => c,
+        Err(e) => return (false, e.to_string()),
+    };
+    let url = ns.base_url().map(|u| u.to_string()).unwrap_or_default();
+    let method = match ns.auth {
+        AuthSettings::Tba(_) => "token-based auth",
+        AuthSettings::OAuth2(_) => "OAuth 2.0 client credentials",
+    };
+    match client.check().await {
+        Ok(()) => (true, format!("account {} answers at {url} and accepts the credentials ({method})", ns.account_id)),
+        Err(e) if e.is_invalid_login() => (
+            false,
+            format!(
+                "account {} refused the credentials ({method}): {} — check the account id (as issued, e.g. 1234567_SB1), the keys, and that the role has the REST Web Services and Log in using Access Tokens permissions",
+                ns.account_id,
+                e.netsuite_message()
+            ),
+        ),
+        Err(e) => (false, format!("{url}: {e}")),
+    }
 }

@@ -14,7 +14,7 @@ use figment::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::queue::RetryPolicy;
+use crate::{netsuite::NetSuiteSettings, queue::RetryPolicy};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -25,6 +25,9 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub queue: QueueSettings,
     pub log: LogSettings,
+    /// Absent until the NetSuite account is configured; `wns check` says so.
+    #[serde(default)]
+    pub netsuite: Option<NetSuiteSettings>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -94,13 +97,14 @@ impl Default for Settings {
                 retry: RetryPolicy::default(),
             },
             log: LogSettings { format: LogFormat::Human, filter: "info".into() },
+            netsuite: None,
         }
     }
 }
 
 /// The top-level keys of [`Settings`]: a `WNS_<KEY>…` variable is configuration when it starts
 /// with one of these.
-const TOP_LEVEL_KEYS: &[&str] = &["site", "server", "database", "queue", "log"];
+const TOP_LEVEL_KEYS: &[&str] = &["site", "server", "database", "queue", "log", "netsuite"];
 
 /// Where the settings came from, for the first log lines of `serve`.
 #[derive(Debug, Clone)]
@@ -196,7 +200,11 @@ impl Settings {
         if self.queue.lease_secs < 5 {
             return invalid("queue.lease_secs", "must be at least 5 seconds");
         }
-        self.queue.retry.validate().map_err(|problem| ConfigError::Invalid { key: "queue.retry", problem })
+        self.queue.retry.validate().map_err(|problem| ConfigError::Invalid { key: "queue.retry", problem })?;
+        if let Some(ns) = &self.netsuite {
+            ns.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
+        }
+        Ok(())
     }
 
     pub fn lease(&self) -> Duration {
@@ -292,6 +300,41 @@ mod tests {
         assert!(err.contains("database.url"), "{err}");
         let err = Settings::load(Some(Path::new("/nonexistent/wns.toml")), env(&[])).unwrap_err().to_string();
         assert!(err.contains("does not exist"), "{err}");
+    }
+
+    #[test]
+    fn netsuite_is_configured_from_the_environment_and_its_secrets_stay_hidden() {
+        let (s, _) = Settings::load(
+            None,
+            env(&[
+                ("WNS_NETSUITE__ACCOUNT_ID", "1234567_SB1"),
+                ("WNS_NETSUITE__AUTH__METHOD", "tba"),
+                ("WNS_NETSUITE__AUTH__CONSUMER_KEY", "ck"),
+                ("WNS_NETSUITE__AUTH__CONSUMER_SECRET", "consumer-hunter2"),
+                ("WNS_NETSUITE__AUTH__TOKEN_ID", "tk"),
+                ("WNS_NETSUITE__AUTH__TOKEN_SECRET", "token-hunter2"),
+                ("WNS_NETSUITE__GOVERNOR__CONCURRENCY_LIMIT", "15"),
+            ]),
+        )
+        .unwrap();
+        let ns = s.netsuite.as_ref().unwrap();
+        assert_eq!(ns.governor.budget(), 15);
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        let err = Settings::load(
+            None,
+            env(&[
+                ("WNS_NETSUITE__ACCOUNT_ID", "1234567_sb1"),
+                ("WNS_NETSUITE__AUTH__METHOD", "tba"),
+                ("WNS_NETSUITE__AUTH__CONSUMER_KEY", "ck"),
+                ("WNS_NETSUITE__AUTH__CONSUMER_SECRET", "x"),
+                ("WNS_NETSUITE__AUTH__TOKEN_ID", "tk"),
+                ("WNS_NETSUITE__AUTH__TOKEN_SECRET", "y"),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("netsuite.account_id") && err.contains("1234567_SB1"), "{err}");
     }
 
     #[test]

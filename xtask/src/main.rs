@@ -11,10 +11,11 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
-const BENCHES: &[(&str, &str)] =
-    &[("queue", "enqueue + claim + complete throughput, 1 and 4 workers, SQLite and PostgreSQL")];
+const BENCHES: &[(&str, &str)] = &[
+    ("queue", "enqueue + claim + complete throughput, 1 and 4 workers, SQLite and PostgreSQL"),
+    ("netsuite", "requests/s through the governor as a share of the account limit C/L, C in {5,15}, L in {50,200} ms"),
+];
 const LATER_BENCHES: &[(&str, &str)] = &[
-    ("netsuite", "issue #3"),
     ("ingest", "issue #4"),
     ("flash-sale", "issue #5"),
     ("oversell", "issue #6"),

@@ -118,6 +118,28 @@ impl NetSuiteSettings {
     }
 }
 
+/// The client a running `wns` uses: on PostgreSQL the governor's budget is shared by every
+/// process on the database, on SQLite (one process) it is this process's own. The governor's
+/// metrics join the application's registry.
+pub async fn connect(
+    settings: &NetSuiteSettings,
+    store: &crate::store::Store,
+    holder: &str,
+    metrics: &crate::metrics::Metrics,
+) -> anyhow::Result<NetSuiteClient> {
+    let governor = match store.backend() {
+        crate::store::Backend::Postgres => {
+            let slots =
+                governor::GlobalSlots::new(store.clone(), &settings.account_id, holder, settings.governor.budget())
+                    .await?;
+            Governor::global(&settings.governor, slots)
+        }
+        crate::store::Backend::Sqlite => Governor::local(&settings.governor),
+    };
+    metrics.with_registry(|r| governor.register_metrics(r));
+    Ok(NetSuiteClient::new(settings, governor)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

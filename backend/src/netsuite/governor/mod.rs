@@ -64,7 +64,7 @@ impl Lane {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct GovernorSettings {
     /// The account's concurrency limit (service tier + 10 per SuiteCloud Plus licence).
     pub concurrency_limit: usize,
