@@ -56,7 +56,12 @@ impl Application {
             ..WorkerOptions::new(id)
         };
         let worker = Worker::new(queue.clone(), handlers, opts).with_metrics(metrics.clone());
-        Ok(Application { listener, addr, state: AppState { queue, metrics }, worker, netsuite })
+        let mut state = AppState::new(queue, metrics);
+        if let Some(woo) = &settings.woocommerce {
+            state.webhook_secret = Some(woo.webhook_secret.clone());
+            state.webhook_max_body = woo.webhook_max_body_bytes;
+        }
+        Ok(Application { listener, addr, state, worker, netsuite })
     }
 
     pub fn port(&self) -> u16 {

@@ -14,7 +14,7 @@ use figment::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::{netsuite::NetSuiteSettings, queue::RetryPolicy};
+use crate::{netsuite::NetSuiteSettings, queue::RetryPolicy, woo::WooSettings};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +28,9 @@ pub struct Settings {
     /// Absent until the NetSuite account is configured; `wns check` says so.
     #[serde(default)]
     pub netsuite: Option<NetSuiteSettings>,
+    /// Absent until the store is configured; webhooks are then kept in quarantine.
+    #[serde(default)]
+    pub woocommerce: Option<WooSettings>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -98,13 +101,14 @@ impl Default for Settings {
             },
             log: LogSettings { format: LogFormat::Human, filter: "info".into() },
             netsuite: None,
+            woocommerce: None,
         }
     }
 }
 
 /// The top-level keys of [`Settings`]: a `WNS_<KEY>…` variable is configuration when it starts
 /// with one of these.
-const TOP_LEVEL_KEYS: &[&str] = &["site", "server", "database", "queue", "log", "netsuite"];
+const TOP_LEVEL_KEYS: &[&str] = &["site", "server", "database", "queue", "log", "netsuite", "woocommerce"];
 
 /// Where the settings came from, for the first log lines of `serve`.
 #[derive(Debug, Clone)]
@@ -203,6 +207,9 @@ impl Settings {
         self.queue.retry.validate().map_err(|problem| ConfigError::Invalid { key: "queue.retry", problem })?;
         if let Some(ns) = &self.netsuite {
             ns.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
+        }
+        if let Some(woo) = &self.woocommerce {
+            woo.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
         }
         Ok(())
     }

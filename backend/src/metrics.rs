@@ -34,6 +34,12 @@ pub struct Metrics {
     attempts: Family<AttemptLabels, Counter>,
     duration: Family<KindLabels, Histogram>,
     depth: Family<DepthLabels, Gauge>,
+    webhooks: Family<OutcomeLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: String,
 }
 
 impl Default for Metrics {
@@ -54,12 +60,18 @@ impl Metrics {
         registry.register("job_duration_seconds", "Time a job's handler ran", duration.clone());
         let depth = Family::<DepthLabels, Gauge>::default();
         registry.register("queue_jobs", "Jobs in the queue by kind and state", depth.clone());
-        Metrics { registry: Mutex::new(registry), attempts, duration, depth }
+        let webhooks = Family::<OutcomeLabels, Counter>::default();
+        registry.register("webhook_deliveries", "WooCommerce webhook deliveries by outcome", webhooks.clone());
+        Metrics { registry: Mutex::new(registry), attempts, duration, depth, webhooks }
     }
 
     pub fn record_attempt(&self, kind: &str, outcome: &str, took: Duration) {
         self.attempts.get_or_create(&AttemptLabels { kind: kind.into(), outcome: outcome.into() }).inc();
         self.duration.get_or_create(&KindLabels { kind: kind.into() }).observe(took.as_secs_f64());
+    }
+
+    pub fn record_webhook(&self, outcome: &str) {
+        self.webhooks.get_or_create(&OutcomeLabels { outcome: outcome.into() }).inc();
     }
 
     pub fn set_queue_depth(&self, summary: &QueueSummary) {

@@ -29,7 +29,7 @@ async fn healthz_answers_ok_when_the_database_does_and_503_when_it_does_not() {
     let db = TestDb::sqlite();
     let store = db.store(1).await;
     let queue = Queue::new(store.clone(), Arc::new(ManualClock::new(0)), RetryPolicy::default());
-    let app = router(AppState { queue, metrics: Arc::new(Metrics::new()) });
+    let app = router(AppState::new(queue, Arc::new(Metrics::new())));
     let (status, body) = get(app.clone(), "/healthz").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("\"database\":\"sqlite\""), "{body}");
@@ -53,7 +53,7 @@ async fn metrics_show_queue_depth_attempts_and_durations_in_prometheus_format() 
         Worker::new(queue.clone(), Handlers::new().on("stock", |_| async { Outcome::Done }), WorkerOptions::new("w"))
             .with_metrics(metrics.clone());
     worker.drain().await.unwrap();
-    let (status, body) = get(router(AppState { queue, metrics }), "/metrics").await;
+    let (status, body) = get(router(AppState::new(queue, metrics)), "/metrics").await;
     assert_eq!(status, StatusCode::OK);
     for line in [
         "wns_queue_jobs{kind=\"order\",state=\"ready\"} 3",
@@ -77,7 +77,7 @@ async fn a_job_view_shows_its_attempts_and_an_unknown_job_is_a_404() {
         WorkerOptions::new("w"),
     );
     worker.drain().await.unwrap();
-    let app = router(AppState { queue, metrics: Arc::new(Metrics::new()) });
+    let app = router(AppState::new(queue, Arc::new(Metrics::new())));
     let (status, body) = get(app.clone(), &format!("/api/v1/jobs/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();

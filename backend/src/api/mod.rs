@@ -4,6 +4,7 @@ mod dashboard;
 mod error;
 mod health;
 mod queue;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -12,12 +13,23 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
+use secrecy::SecretString;
+
 use crate::{metrics::Metrics, queue::Queue};
 
 #[derive(Clone)]
 pub struct AppState {
     pub queue: Queue,
     pub metrics: Arc<Metrics>,
+    /// `woocommerce.webhook_secret`; without it every delivery is kept in quarantine.
+    pub webhook_secret: Option<SecretString>,
+    pub webhook_max_body: usize,
+}
+
+impl AppState {
+    pub fn new(queue: Queue, metrics: Arc<Metrics>) -> AppState {
+        AppState { queue, metrics, webhook_secret: None, webhook_max_body: 2 * 1024 * 1024 }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -25,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(queue::router())
         .merge(dashboard::router())
+        .merge(webhooks::router(state.webhook_max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -328,9 +328,11 @@ impl Governor {
             let Some(lane) = self.next_lane(s) else { break };
             let w = s.waiting[lane].pop_front().expect("next_lane points at a waiter");
             self.inner.metrics.waiting.get_or_create(&LaneLabel { lane: Lane::ALL[lane].as_str().into() }).dec();
-            match w.tx.send(slot.take().filter(SlotLease::fresh)) {
+            // A slot held too long goes back to the table (returned below), not to the waiter.
+            let give = if slot.as_ref().is_some_and(SlotLease::fresh) { slot.take() } else { None };
+            match w.tx.send(give) {
                 Ok(()) => s.in_flight += 1,
-                Err(back) => slot = back, // that waiter gave up; try the next
+                Err(back) => slot = slot.or(back), // that waiter gave up; try the next
             }
         }
         self.inner.metrics.in_flight.set(s.in_flight as i64);

@@ -1,0 +1,138 @@
+//! Exceptions: every failure a person must act on becomes one typed row with an owner (finance,
+//! operations, ecommerce, customer service), what happened in words, and the fix. Raising the
+//! same exception again (same kind and entity) counts it instead of adding a row, so a problem
+//! that repeats a thousand times is one line with a count, not a thousand lines nobody reads.
+
+use sqlx::{AnyConnection, Row};
+use wns_api_types::Owner;
+
+use crate::store::Store;
+
+/// The kinds wns raises. Each has one owner; `docs/runbook.md` says what each means and how to
+/// fix it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExceptionKind {
+    /// A webhook with a valid signature whose body is not JSON.
+    WebhookMalformed,
+    /// WooCommerce disabled one of wns's webhooks after failed deliveries; wns re-enabled it.
+    WebhookDisabled,
+    /// An order the sweep found that no webhook had delivered.
+    WebhookMiss,
+    /// NetSuite rejected the credentials.
+    NetSuiteLogin,
+}
+
+impl ExceptionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExceptionKind::WebhookMalformed => "webhook_malformed",
+            ExceptionKind::WebhookDisabled => "webhook_disabled",
+            ExceptionKind::WebhookMiss => "webhook_miss",
+            ExceptionKind::NetSuiteLogin => "netsuite_login",
+        }
+    }
+
+    pub fn owner(self) -> Owner {
+        match self {
+            ExceptionKind::WebhookMalformed | ExceptionKind::WebhookDisabled | ExceptionKind::WebhookMiss => {
+                Owner::Ecommerce
+            }
+            ExceptionKind::NetSuiteLogin => Owner::Operations,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Exception {
+    pub kind: ExceptionKind,
+    pub entity_key: String,
+    pub message: String,
+    pub fix: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenException {
+    pub kind: String,
+    pub entity_key: String,
+    pub owner: String,
+    pub message: String,
+    pub fix: String,
+    pub seen: i64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+impl Exception {
+    pub fn new(
+        kind: ExceptionKind,
+        entity_key: impl Into<String>,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Exception { kind, entity_key: entity_key.into(), message: message.into(), fix: fix.into() }
+    }
+
+    /// Records the exception inside the caller's transaction (or on its own connection).
+    pub async fn raise_in(&self, conn: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> {
+        tracing::warn!(kind = self.kind.as_str(), entity = %self.entity_key, owner = self.kind.owner().as_str(), "{}", self.message);
+        sqlx::query(
+            "insert into exceptions (kind, entity_key, owner, message, fix, first_seen, last_seen, seen) \
+             values ($1, $2, $3, $4, $5, $6, $6, 1) \
+             on conflict (kind, entity_key) where resolved_at is null do update set \
+                message = excluded.message, fix = excluded.fix, last_seen = excluded.last_seen, \
+                seen = exceptions.seen + 1",
+        )
+        .bind(self.kind.as_str())
+        .bind(&self.entity_key)
+        .bind(self.kind.owner().as_str())
+        .bind(&self.message)
+        .bind(&self.fix)
+        .bind(now)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn raise(&self, store: &Store, now: i64) -> Result<(), sqlx::Error> {
+        let mut conn = store.pool().acquire().await?;
+        self.raise_in(&mut conn, now).await
+    }
+}
+
+/// Marks the open exception of this kind and entity resolved (the cause was fixed).
+pub async fn resolve(store: &Store, kind: ExceptionKind, entity_key: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update exceptions set resolved_at = $1 where kind = $2 and entity_key = $3 and resolved_at is null",
+    )
+    .bind(now)
+    .bind(kind.as_str())
+    .bind(entity_key)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Open exceptions, newest first; `kind` narrows to one kind.
+pub async fn open(store: &Store, kind: Option<ExceptionKind>) -> Result<Vec<OpenException>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select kind, entity_key, owner, message, fix, seen, first_seen, last_seen from exceptions \
+         where resolved_at is null and ($1 = '' or kind = $1) order by last_seen desc, id desc",
+    )
+    .bind(kind.map(ExceptionKind::as_str).unwrap_or(""))
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OpenException {
+                kind: r.try_get(0)?,
+                entity_key: r.try_get(1)?,
+                owner: r.try_get(2)?,
+                message: r.try_get(3)?,
+                fix: r.try_get(4)?,
+                seen: r.try_get(5)?,
+                first_seen: r.try_get(6)?,
+                last_seen: r.try_get(7)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,6 @@
+//! What a person must look at: exceptions with an owner, and (as the flows arrive) the detectors
+//! and reports built on them.
+
+pub mod exceptions;
+
+pub use exceptions::{Exception, ExceptionKind, OpenException};
