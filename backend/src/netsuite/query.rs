@@ -60,6 +60,7 @@ impl NetSuiteClient {
             let q = query.window(after);
             let mut offset = 0;
             let mut last_id = None;
+            let mut in_window = 0u64;
             let more_in_next_window = loop {
                 let page = self.suiteql_page(lane, &q, MAX_PAGE, offset).await?;
                 let n = page.items.len() as u64;
@@ -70,14 +71,17 @@ impl NetSuiteClient {
                     })?);
                 }
                 total += n;
+                in_window += n;
                 each(page.items)?;
+                // At the cap NetSuite may say hasMore: false although rows remain, so a full
+                // window always gets a successor.
+                if in_window >= MAX_ROWS_PER_QUERY - MAX_PAGE && n == MAX_PAGE {
+                    break true;
+                }
                 if !page.has_more || n == 0 {
                     break false;
                 }
                 offset += MAX_PAGE;
-                if offset + MAX_PAGE > MAX_ROWS_PER_QUERY {
-                    break true;
-                }
             };
             if !more_in_next_window {
                 return Ok(total);
