@@ -23,6 +23,7 @@ pub struct Application {
     state: AppState,
     worker: Worker,
     netsuite: Option<NetSuiteClient>,
+    woocommerce: Option<crate::woo::WooSettings>,
 }
 
 impl Application {
@@ -61,7 +62,7 @@ impl Application {
             state.webhook_secret = Some(woo.webhook_secret.clone());
             state.webhook_max_body = woo.webhook_max_body_bytes;
         }
-        Ok(Application { listener, addr, state, worker, netsuite })
+        Ok(Application { listener, addr, state, worker, netsuite, woocommerce: settings.woocommerce.clone() })
     }
 
     pub fn port(&self) -> u16 {
@@ -84,8 +85,11 @@ impl Application {
     /// Serves until `shutdown` is cancelled, then stops accepting, winds the worker down (see
     /// [`Worker::run`]) and closes the database.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let Application { listener, state, worker, .. } = self;
+        let Application { listener, state, worker, woocommerce, .. } = self;
         let store = state.queue.store().clone();
+        if let Some(woo) = woocommerce {
+            tokio::spawn(crate::woo::run_background(woo, state.queue.clone(), state.metrics.clone(), shutdown.clone()));
+        }
         let worker = tokio::spawn(worker.run(shutdown.clone()));
         let http = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let served = http.await;

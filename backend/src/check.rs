@@ -9,6 +9,7 @@ use crate::{
     config::{Settings, redact_url},
     netsuite::{AuthSettings, Governor, NetSuiteClient, NetSuiteSettings},
     store::Store,
+    woo::{WooClient, WooError, WooSettings, health},
 };
 
 pub async fn run(config: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> ExitCode {
@@ -44,7 +45,59 @@ pub async fn run(config: Option<&Path>, env: impl IntoIterator<Item = (String, S
             verdict(ok, "netsuite", detail);
         }
     }
+    match &settings.woocommerce {
+        None => {
+            println!("skip woocommerce: not configured (add a [woocommerce] section to wns.toml; see docs/runbook.md)")
+        }
+        Some(woo) => {
+            for (ok, what, detail) in check_woocommerce(woo).await {
+                verdict(ok, what, detail);
+            }
+        }
+    }
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// The store answers and accepts the keys (one authenticated GET), and wns's webhooks are there
+/// and active.
+async fn check_woocommerce(woo: &WooSettings) -> Vec<(bool, &'static str, String)> {
+    let client = match WooClient::new(woo) {
+        Ok(c) => c,
+        Err(e) => return vec![(false, "woocommerce", e)],
+    };
+    let hooks = match client.webhooks().await {
+        Ok(h) => h,
+        Err(e) => {
+            let hint = match &e {
+                WooError::Api { status: 401, .. } => {
+                    " — check woocommerce.consumer_key/consumer_secret and that the key has read_write permission"
+                }
+                WooError::Transport { .. } => " — is woocommerce.base_url right and reachable from here?",
+                _ => "",
+            };
+            return vec![(false, "woocommerce", format!("{e}{hint}"))];
+        }
+    };
+    let mut out = vec![(true, "woocommerce", format!("{} answers and accepts the keys", woo.base_url))];
+    let url = woo.delivery_url();
+    let problems: Vec<String> = health::TOPICS
+        .iter()
+        .filter_map(|t| match hooks.iter().find(|h| h.topic == *t && h.delivery_url == url) {
+            None => Some(format!("{t} missing")),
+            Some(h) if h.status != "active" => Some(format!("{t} {} (id {})", h.status, h.id)),
+            Some(_) => None,
+        })
+        .collect();
+    if problems.is_empty() {
+        out.push((true, "webhooks", format!("all {} active, delivering to {url}", health::TOPICS.len())));
+    } else {
+        out.push((
+            false,
+            "webhooks",
+            format!("{}; `wns serve` creates and re-enables them at start", problems.join(", ")),
+        ));
+    }
+    out
 }
 
 /// One cheap authenticated SuiteQL query; NetSuite's own words when it refuses.

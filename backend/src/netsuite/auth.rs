@@ -102,16 +102,52 @@ impl std::fmt::Debug for TbaCredentials {
     }
 }
 
-#[derive(Clone, Debug)]
+/// Signs requests with OAuth 1.0a: NetSuite's TBA (realm, access token, `oauth_version`) or
+/// WooCommerce's one-legged variant over plain HTTP (no realm, no token, version omitted, key
+/// `enc(consumer secret)&`).
+#[derive(Clone)]
 pub struct TbaSigner {
-    realm: String,
-    creds: TbaCredentials,
+    realm: Option<String>,
+    consumer_key: String,
+    consumer_secret: SecretString,
+    token: Option<(String, SecretString)>,
+    send_version: bool,
     method: SignatureMethod,
 }
 
+impl std::fmt::Debug for TbaSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth1Signer")
+            .field("realm", &self.realm)
+            .field("consumer_key", &self.consumer_key)
+            .field("token", &self.token.as_ref().map(|(id, _)| id))
+            .finish_non_exhaustive()
+    }
+}
+
 impl TbaSigner {
+    /// NetSuite token-based auth for the account `realm` (as issued, e.g. `1234567_SB1`).
     pub fn new(realm: impl Into<String>, creds: TbaCredentials) -> TbaSigner {
-        TbaSigner { realm: realm.into(), creds, method: SignatureMethod::HmacSha256 }
+        TbaSigner {
+            realm: Some(realm.into()),
+            consumer_key: creds.consumer_key,
+            consumer_secret: creds.consumer_secret,
+            token: Some((creds.token_id, creds.token_secret)),
+            send_version: true,
+            method: SignatureMethod::HmacSha256,
+        }
+    }
+
+    /// WooCommerce's one-legged OAuth 1.0a for stores on plain HTTP.
+    pub fn one_legged(consumer_key: impl Into<String>, consumer_secret: SecretString) -> TbaSigner {
+        TbaSigner {
+            realm: None,
+            consumer_key: consumer_key.into(),
+            consumer_secret,
+            token: None,
+            send_version: false,
+            method: SignatureMethod::HmacSha256,
+        }
     }
 
     #[cfg(test)]
@@ -129,30 +165,34 @@ impl TbaSigner {
 
     pub fn authorization_with(&self, method: &str, url: &Url, nonce: &str, timestamp: u64) -> String {
         let timestamp = timestamp.to_string();
-        let oauth = [
-            ("oauth_consumer_key", self.creds.consumer_key.as_str()),
+        let mut oauth = vec![
+            ("oauth_consumer_key", self.consumer_key.as_str()),
             ("oauth_nonce", nonce),
             ("oauth_signature_method", self.method.name()),
             ("oauth_timestamp", timestamp.as_str()),
-            ("oauth_token", self.creds.token_id.as_str()),
-            ("oauth_version", "1.0"),
         ];
-        let signature = self.signature(method, url, &oauth, &[]);
-        let mut header = format!("OAuth realm=\"{}\"", oauth_encode(&self.realm));
-        for (k, v) in oauth.iter().chain(std::iter::once(&("oauth_signature", signature.as_str()))) {
-            header.push_str(&format!(", {k}=\"{}\"", oauth_encode(v)));
+        if let Some((token, _)) = &self.token {
+            oauth.push(("oauth_token", token.as_str()));
         }
-        header
+        if self.send_version {
+            oauth.push(("oauth_version", "1.0"));
+        }
+        let signature = self.signature(method, url, &oauth, &[]);
+        let mut parts = Vec::new();
+        if let Some(realm) = &self.realm {
+            parts.push(format!("realm=\"{}\"", oauth_encode(realm)));
+        }
+        for (k, v) in oauth.iter().chain(std::iter::once(&("oauth_signature", signature.as_str()))) {
+            parts.push(format!("{k}=\"{}\"", oauth_encode(v)));
+        }
+        format!("OAuth {}", parts.join(", "))
     }
 
     /// base64 of the HMAC over the base string, keyed `enc(consumer secret)&enc(token secret)`.
     pub fn signature(&self, method: &str, url: &Url, oauth: &[(&str, &str)], extra: &[(String, String)]) -> String {
         let base = signature_base_string(method, url, oauth, extra);
-        let key = format!(
-            "{}&{}",
-            oauth_encode(self.creds.consumer_secret.expose_secret()),
-            oauth_encode(self.creds.token_secret.expose_secret())
-        );
+        let token_secret = self.token.as_ref().map(|(_, s)| s.expose_secret()).unwrap_or("");
+        let key = format!("{}&{}", oauth_encode(self.consumer_secret.expose_secret()), oauth_encode(token_secret));
         BASE64.encode(self.method.sign(key.as_bytes(), base.as_bytes()))
     }
 }

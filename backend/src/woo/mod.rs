@@ -1,7 +1,55 @@
 //! WooCommerce: the webhook receiver that never loses an order (and, with issue #4's remaining
 //! parts, the wc/v3 client, webhook health and the catch-up sweep).
 
+pub mod client;
+pub mod health;
+pub mod model;
+pub mod sweep;
 pub mod webhook;
+
+pub use client::{WooClient, WooError};
+
+use std::{sync::Arc, time::Duration};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::{metrics::Metrics, queue::Queue};
+
+/// `wns serve`'s WooCommerce chores until `stop`: webhook health at start and every
+/// `webhook_check_every_secs`, the catch-up sweep every `sweep_every_secs`. Failures are logged
+/// and tried again at the next tick; they never stop the service.
+pub async fn run_background(settings: WooSettings, queue: Queue, metrics: Arc<Metrics>, stop: CancellationToken) {
+    let client = match WooClient::new(&settings) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("WooCommerce client: {e}");
+            return;
+        }
+    };
+    let mut health = tokio::time::interval(Duration::from_secs(settings.webhook_check_every_secs.max(10)));
+    let mut sweep = tokio::time::interval(Duration::from_secs(settings.sweep_every_secs.max(10)));
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = health.tick() => {
+                match health::ensure_webhooks(&client, queue.store(), &settings.delivery_url(), queue.now()).await {
+                    Ok(r) if !r.created.is_empty() || !r.reenabled.is_empty() => {
+                        tracing::warn!(created = ?r.created, reenabled = ?r.reenabled, "WooCommerce webhooks repaired");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "checking WooCommerce webhooks failed"),
+                }
+            }
+            _ = sweep.tick() => {
+                match sweep::sweep(&client, &queue, Some(&metrics), &sweep::SweepOptions::default()).await {
+                    Ok(r) if r.missed > 0 => tracing::warn!(missed = r.missed, listed = r.listed, "sweep found orders no webhook delivered"),
+                    Ok(r) => tracing::debug!(listed = r.listed, "sweep"),
+                    Err(e) => tracing::warn!(error = %e, "order sweep failed"),
+                }
+            }
+        }
+    }
+}
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -20,6 +68,19 @@ pub struct WooSettings {
     /// Larger deliveries are refused with 413 (and counted) before anything is read into memory.
     #[serde(default = "default_max_body")]
     pub webhook_max_body_bytes: usize,
+    /// Where the store reaches wns, e.g. `https://wns.example.com`; wns's webhooks deliver to
+    /// `<public_url>/webhooks/woocommerce`.
+    pub public_url: String,
+    /// How often the catch-up sweep lists recently modified orders.
+    #[serde(default = "default_sweep")]
+    pub sweep_every_secs: u64,
+    /// How often webhook health is checked (they are also checked at start).
+    #[serde(default = "default_sweep")]
+    pub webhook_check_every_secs: u64,
+}
+
+fn default_sweep() -> u64 {
+    300
 }
 
 fn default_max_body() -> usize {
@@ -34,7 +95,8 @@ impl std::fmt::Debug for WooSettings {
             .field("consumer_secret", &"[REDACTED]")
             .field("webhook_secret", &"[REDACTED]")
             .field("webhook_max_body_bytes", &self.webhook_max_body_bytes)
-            .finish()
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -58,6 +120,13 @@ impl WooSettings {
         if self.webhook_max_body_bytes < 64 * 1024 {
             return Err(("woocommerce.webhook_max_body_bytes", "must be at least 65536: large orders are big".into()));
         }
+        url::Url::parse(&self.public_url).map_err(|e| {
+            ("woocommerce.public_url", format!("{:?} is not a URL the store can reach: {e}", self.public_url))
+        })?;
         Ok(())
+    }
+
+    pub fn delivery_url(&self) -> String {
+        format!("{}/webhooks/woocommerce", self.public_url.trim_end_matches('/'))
     }
 }
