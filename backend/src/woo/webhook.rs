@@ -211,7 +211,7 @@ impl Receiver {
         .bind(self.queue.now())
         .fetch_one(self.queue.store().pool())
         .await?;
-        Ok(row.try_get(0)?)
+        row.try_get(0)
     }
 
     async fn malformed(&self, h: &DeliveryHeaders, body: &[u8], topic: &str) -> Result<(), sqlx::Error> {
