@@ -14,9 +14,9 @@ use anyhow::{Context, Result, bail};
 const BENCHES: &[(&str, &str)] = &[
     ("queue", "enqueue + claim + complete throughput, 1 and 4 workers, SQLite and PostgreSQL"),
     ("netsuite", "requests/s through the governor as a share of the account limit C/L, C in {5,15}, L in {50,200} ms"),
+    ("ingest", "webhook deliveries/s and p50/p99 latency of the receiver, SQLite and PostgreSQL"),
 ];
 const LATER_BENCHES: &[(&str, &str)] = &[
-    ("ingest", "issue #4"),
     ("flash-sale", "issue #5"),
     ("oversell", "issue #6"),
     ("stock-scale", "issue #6"),
