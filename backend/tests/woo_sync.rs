@@ -1,0 +1,179 @@
+//! wns's WooCommerce side against the WooCommerce simulator, on SQLite and PostgreSQL: webhooks
+//! really delivered over HTTP to the receiver, lost on purpose, caught up by the sweep; and a
+//! webhook WooCommerce disabled after failed deliveries, re-enabled and reported.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use rust_decimal::Decimal;
+use sqlx::Row;
+use wns::{
+    api::{AppState, router},
+    clock,
+    metrics::Metrics,
+    monitor::exceptions::{self},
+    queue::{Queue, RetryPolicy},
+    store::{Backend, Store},
+    testing::TestDb,
+    woo::{
+        WooClient, WooSettings, health,
+        sweep::{SweepOptions, sweep},
+    },
+};
+use wns_sim::woo::{Address, Checkout, CheckoutLine, NewProduct, RunningWoo, WooConfig, WooSim};
+
+const SECRET: &str = "wns-test-webhook-secret-1234";
+
+struct Harness {
+    _db: TestDb,
+    store: Store,
+    queue: Queue,
+    woo: RunningWoo,
+    /// Where the receiver listens.
+    public_url: String,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+async fn harness(backend: Backend, loss: f64) -> Harness {
+    wns::testing::init_logs();
+    let db = TestDb::new(backend).await;
+    let store = db.store(8).await;
+    let queue = Queue::new(store.clone(), clock::system(), RetryPolicy::default());
+    let mut state = AppState::new(queue.clone(), Arc::new(Metrics::new()));
+    state.webhook_secret = Some(SECRET.into());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public_url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router(state)).await.unwrap();
+    });
+    let mut cfg = WooConfig::for_tests();
+    cfg.webhook_delivery.loss_rate = loss;
+    let woo = WooSim::spawn(cfg).await.unwrap();
+    Harness { _db: db, store, queue, woo, public_url, _server: server }
+}
+
+impl Harness {
+    fn settings(&self, public_url: &str) -> WooSettings {
+        WooSettings {
+            base_url: self.woo.base_url.clone(),
+            consumer_key: wns_sim::woo::TEST_CONSUMER_KEY.into(),
+            consumer_secret: wns_sim::woo::TEST_CONSUMER_SECRET.into(),
+            webhook_secret: SECRET.into(),
+            webhook_max_body_bytes: 2 * 1024 * 1024,
+            public_url: public_url.into(),
+            sweep_every_secs: 300,
+            webhook_check_every_secs: 300,
+        }
+    }
+
+    fn product(&self) -> u64 {
+        self.woo.sim.add_product(NewProduct {
+            name: "Enamel Mug".into(),
+            sku: "WNS-MUG".into(),
+            regular_price: Decimal::new(1250, 2),
+            sale_price: None,
+            manage_stock: false,
+            stock_quantity: None,
+            backorders: "no".into(),
+        })
+    }
+
+    fn checkout(&self, product: u64, n: usize) {
+        let mut billing = Address::us_ca();
+        billing.email = format!("buyer{n}@example.org");
+        let mut c = Checkout::guest(billing);
+        c.lines.push(CheckoutLine { product_id: product, variation_id: 0, quantity: 1 });
+        self.woo.sim.checkout(c).expect("checkout");
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        sqlx::query(sql).fetch_one(self.store.pool()).await.unwrap().try_get(0).unwrap()
+    }
+}
+
+/// Polls the simulator until `cond` holds; the bound only stops a broken run from hanging.
+async fn until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < Duration::from_secs(120), "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn with_20_percent_webhook_loss_every_order_reaches_the_queue_through_the_sweep(backend: Backend) {
+    let h = harness(backend, 0.2).await;
+    // One webhook, so each order has exactly one delivery: delivered, or dropped by the fault.
+    let url = format!("{}/webhooks/woocommerce", h.public_url);
+    h.woo.sim.add_webhook("order.created", &url, SECRET);
+    let product = h.product();
+    let orders = 1000;
+    for n in 0..orders {
+        h.checkout(product, n);
+    }
+    until("every delivery made or dropped", || {
+        let c = h.woo.sim.counters();
+        c.webhooks_delivered + c.webhooks_dropped + c.webhooks_failed >= orders as u64
+    })
+    .await;
+    let c = h.woo.sim.counters();
+    assert_eq!(c.webhooks_failed, 0, "the receiver accepted every delivery it got");
+    assert!(c.webhooks_dropped > 100 && c.webhooks_dropped < 300, "about 20 % lost: {}", c.webhooks_dropped);
+
+    let client = WooClient::new(&h.settings(&h.public_url)).unwrap();
+    let opts = SweepOptions { grace: Duration::ZERO, ..SweepOptions::default() };
+    let report = sweep(&client, &h.queue, None, &opts).await.unwrap();
+    assert_eq!(report.missed as u64, c.webhooks_dropped, "misses = the simulator's own count of lost deliveries");
+    assert_eq!(
+        h.count("select count(distinct entity_key) from jobs where kind = 'woo.order'").await,
+        orders as i64,
+        "every order is queued"
+    );
+    let misses = exceptions::open(&h.store, Some(exceptions::ExceptionKind::WebhookMiss)).await.unwrap();
+    assert_eq!(misses.len() as u64, c.webhooks_dropped);
+    assert!(misses.iter().all(|e| e.owner == "ecommerce"));
+
+    let again = sweep(&client, &h.queue, None, &opts).await.unwrap();
+    assert_eq!(again.missed, 0, "the overlap re-reads orders without counting them twice");
+}
+
+async fn a_webhook_woocommerce_disabled_is_reenabled_and_reported(backend: Backend) {
+    let h = harness(backend, 0.0).await;
+    // wns's address as the store knows it is wrong for a while: every delivery fails.
+    let unreachable = "http://127.0.0.1:9";
+    let client = WooClient::new(&h.settings(unreachable)).unwrap();
+    let created =
+        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 0).await.unwrap();
+    assert_eq!(created.created.len(), health::TOPICS.len());
+    let product = h.product();
+    for n in 0..10 {
+        h.checkout(product, n);
+    }
+    until("WooCommerce disables a webhook", || h.woo.sim.counters().webhooks_disabled > 0).await;
+
+    let report =
+        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 1).await.unwrap();
+    assert!(!report.reenabled.is_empty(), "{report:?}");
+    for (id, _) in &report.reenabled {
+        assert_eq!(h.woo.sim.webhook_status(*id).as_deref(), Some("active"));
+    }
+    let open = exceptions::open(&h.store, Some(exceptions::ExceptionKind::WebhookDisabled)).await.unwrap();
+    assert_eq!(open.len(), report.reenabled.len());
+    assert!(open[0].message.contains("re-enabled"), "{}", open[0].message);
+    let healthy =
+        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 2).await.unwrap();
+    assert!(healthy.created.is_empty() && healthy.reenabled.is_empty(), "{healthy:?}");
+}
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Postgres).await } )* }
+    };
+}
+
+on_both_databases!(
+    with_20_percent_webhook_loss_every_order_reaches_the_queue_through_the_sweep,
+    a_webhook_woocommerce_disabled_is_reenabled_and_reported,
+);
