@@ -105,7 +105,8 @@ async fn run(backend: Backend, deliveries: usize, connections: usize) -> Row {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    let jobs: i64 = sqlx::query_scalar("select count(*) from jobs where kind = 'woo.order'").fetch_one(store.pool()).await.unwrap();
+    let jobs: i64 =
+        sqlx::query_scalar("select count(*) from jobs where kind = 'woo.order'").fetch_one(store.pool()).await.unwrap();
     assert_eq!((stored as usize, jobs as usize), (deliveries, deliveries), "every delivery stored and enqueued once");
     server.abort();
     latencies.sort();
