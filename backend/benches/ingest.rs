@@ -52,8 +52,7 @@ async fn run(backend: Backend, deliveries: usize, connections: usize) -> Row {
     let db = TestDb::new(backend).await;
     let store = db.store(16).await;
     let queue = Queue::new(store.clone(), clock::system(), RetryPolicy::default());
-    let mut state = AppState::new(queue, Arc::new(Metrics::new()));
-    state.webhook_secret = Some(SECRET.into());
+    let state = AppState::new(queue, Arc::new(Metrics::new())).with_webhook_secret(SECRET.into());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/webhooks/woocommerce", listener.local_addr().unwrap());
     let server = tokio::spawn(async move { axum::serve(listener, router(state)).await });

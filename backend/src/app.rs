@@ -59,7 +59,7 @@ impl Application {
         let worker = Worker::new(queue.clone(), handlers, opts).with_metrics(metrics.clone());
         let mut state = AppState::new(queue, metrics);
         if let Some(woo) = &settings.woocommerce {
-            state.webhook_secret = Some(woo.webhook_secret.clone());
+            state = state.with_webhook_secret(woo.webhook_secret.clone());
             state.webhook_max_body = woo.webhook_max_body_bytes;
         }
         Ok(Application { listener, addr, state, worker, netsuite, woocommerce: settings.woocommerce.clone() })

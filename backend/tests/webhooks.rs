@@ -52,8 +52,7 @@ async fn harness(backend: Backend) -> Harness {
     let db = TestDb::new(backend).await;
     let store = db.store(4).await;
     let queue = Queue::new(store.clone(), Arc::new(ManualClock::new(1_700_000_000_000)), RetryPolicy::default());
-    let mut state = AppState::new(queue.clone(), Arc::new(Metrics::new()));
-    state.webhook_secret = Some(SECRET.into());
+    let state = AppState::new(queue.clone(), Arc::new(Metrics::new())).with_webhook_secret(SECRET.into());
     Harness { _db: db, store, queue, app: router(state) }
 }
 

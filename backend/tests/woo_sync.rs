@@ -41,8 +41,7 @@ async fn harness(backend: Backend, loss: f64) -> Harness {
     let db = TestDb::new(backend).await;
     let store = db.store(8).await;
     let queue = Queue::new(store.clone(), clock::system(), RetryPolicy::default());
-    let mut state = AppState::new(queue.clone(), Arc::new(Metrics::new()));
-    state.webhook_secret = Some(SECRET.into());
+    let state = AppState::new(queue.clone(), Arc::new(Metrics::new())).with_webhook_secret(SECRET.into());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let public_url = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(async move {

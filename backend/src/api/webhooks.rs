@@ -12,16 +12,15 @@ use axum::{
 use serde_json::json;
 
 use super::{ApiError, AppState};
-use crate::woo::webhook::{DeliveryHeaders, Receiver};
+use crate::woo::webhook::DeliveryHeaders;
 
 pub fn router(max_body: usize) -> Router<AppState> {
     Router::new().route("/webhooks/woocommerce", post(receive)).layer(DefaultBodyLimit::max(max_body))
 }
 
 async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let receiver = Receiver { queue: state.queue.clone(), secret: state.webhook_secret.clone() };
     let h = DeliveryHeaders::from_http(&headers);
-    let verdict = receiver.receive(&h, &body).await.map_err(ApiError::Unavailable)?;
+    let verdict = state.webhooks.receive(&h, &body).await.map_err(ApiError::Unavailable)?;
     state.metrics.record_webhook(verdict.outcome());
     let status = StatusCode::from_u16(verdict.status()).expect("verdict statuses are valid");
     let message = match verdict.outcome() {

@@ -18,10 +18,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     monitor::{Exception, ExceptionKind},
     queue::{JobId, NewJob, Queue},
+    store::Backend,
 };
 
 /// What happened to a delivery, and so what to answer.
@@ -119,13 +123,48 @@ fn is_ping(h: &DeliveryHeaders, body: &[u8]) -> bool {
             .is_some_and(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// Accepted deliveries go to one writer task that commits them in groups: every delivery is
+/// still durable before its answer, but concurrent deliveries share one transaction (SQLite has
+/// one writer; one commit per delivery would cap the receiver at a few hundred per second).
 pub struct Receiver {
-    pub queue: Queue,
+    queue: Queue,
     /// `None` when WooCommerce is not configured: deliveries are kept in quarantine.
-    pub secret: Option<SecretString>,
+    secret: Option<SecretString>,
+    writer: mpsc::Sender<Accept>,
 }
 
+/// A delivery that passed every check, waiting for the writer.
+struct Accept {
+    delivery_id: String,
+    headers: DeliveryHeaders,
+    topic: String,
+    resource_id: String,
+    kind: &'static str,
+    entity_key: String,
+    body: Vec<u8>,
+    done: oneshot::Sender<Result<Verdict, sqlx::Error>>,
+}
+
+/// Deliveries committed together at most; more wait for the next transaction.
+const GROUP: usize = 256;
+
 impl Receiver {
+    /// Starts the writer task; it ends when the receiver is dropped.
+    pub fn new(queue: Queue, secret: Option<SecretString>) -> Receiver {
+        let (writer, rx) = mpsc::channel(4 * GROUP);
+        // SQLite has one writer, so one task; PostgreSQL commits in parallel, and its round trips
+        // cost more, so several tasks share the channel.
+        let writers = match queue.store().backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        };
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        for _ in 0..writers {
+            tokio::spawn(write_groups(queue.clone(), rx.clone()));
+        }
+        Receiver { queue, secret, writer }
+    }
+
     pub async fn receive(&self, h: &DeliveryHeaders, body: &[u8]) -> Result<Verdict, sqlx::Error> {
         if is_ping(h, body) {
             self.keep(h, body, "ping", None).await?;
@@ -154,41 +193,21 @@ impl Receiver {
         // Without a delivery id (old stores), identical signed bodies are the same delivery.
         let delivery_id =
             h.delivery_id.clone().unwrap_or_else(|| format!("sha256:{}", BASE64.encode(Sha256::digest(body))));
-        let now = self.queue.now();
-        let mut tx = self.queue.store().pool().begin().await?;
-        let inserted = sqlx::query(
-            "insert into webhook_deliveries (delivery_id, webhook_id, topic, resource_id, status, headers, body, received_at) \
-             values ($1, $2, $3, $4, 'accepted', $5, $6, $7) \
-             on conflict (delivery_id) where status = 'accepted' do nothing returning id",
-        )
-        .bind(&delivery_id)
-        .bind(&h.webhook_id)
-        .bind(&topic)
-        .bind(&resource_id)
-        .bind(h.as_json())
-        .bind(body.to_vec())
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = inserted else {
-            tx.commit().await?;
-            return Ok(Verdict::Duplicate);
+        let (done, verdict) = oneshot::channel();
+        let accept = Accept {
+            delivery_id,
+            headers: h.clone(),
+            topic,
+            entity_key: format!("{prefix}:{resource_id}"),
+            resource_id,
+            kind,
+            body: body.to_vec(),
+            done,
         };
-        let delivery: i64 = row.try_get(0)?;
-        let job = self
-            .queue
-            .enqueue_in(
-                &mut tx,
-                NewJob::new(kind, format!("{prefix}:{resource_id}"), json!({ "topic": topic, "delivery": delivery })),
-            )
-            .await?;
-        sqlx::query("update webhook_deliveries set job_id = $1 where id = $2")
-            .bind(job.0)
-            .bind(delivery)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Verdict::Accepted { delivery, job })
+        if self.writer.send(accept).await.is_err() {
+            return Err(sqlx::Error::PoolClosed);
+        }
+        verdict.await.unwrap_or(Err(sqlx::Error::PoolClosed))
     }
 
     async fn keep(
@@ -229,6 +248,108 @@ impl Receiver {
         exception.raise_in(&mut conn, self.queue.now()).await?;
         Ok(())
     }
+}
+
+async fn write_groups(queue: Queue, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Accept>>>) {
+    loop {
+        let group = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else { return };
+            let mut group = vec![first];
+            while group.len() < GROUP {
+                match rx.try_recv() {
+                    Ok(a) => group.push(a),
+                    Err(_) => break,
+                }
+            }
+            group
+        };
+        match write_group(&queue, &group).await {
+            Ok(verdicts) => {
+                for (a, v) in group.into_iter().zip(verdicts) {
+                    let _ = a.done.send(Ok(v));
+                }
+            }
+            Err(e) => {
+                // One bad apple must not fail the others: write them one by one.
+                tracing::warn!(error = %e, n = group.len(), "group write of webhook deliveries failed; writing singly");
+                for a in group {
+                    let result = write_group(&queue, std::slice::from_ref(&a)).await.map(|mut v| v.remove(0));
+                    let _ = a.done.send(result);
+                }
+            }
+        }
+    }
+}
+
+/// Stores each delivery (a repeat of an accepted one is a duplicate) and enqueues its job, all
+/// in one transaction, in few statements: one lookup of the group's delivery ids, one enqueue
+/// per new delivery, one multi-row insert.
+async fn write_group(queue: &Queue, group: &[Accept]) -> Result<Vec<Verdict>, sqlx::Error> {
+    let now = queue.now();
+    let mut tx = queue.store().pool().begin().await?;
+    let placeholders: Vec<String> = (1..=group.len()).map(|i| format!("${i}")).collect();
+    let lookup = format!(
+        "select delivery_id from webhook_deliveries where status = 'accepted' and delivery_id in ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query(&lookup);
+    for a in group {
+        q = q.bind(&a.delivery_id);
+    }
+    let mut seen: std::collections::HashSet<String> =
+        q.fetch_all(&mut *tx).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+    // Which deliveries are new, and the job each one caused.
+    let mut fresh: Vec<(usize, JobId)> = Vec::new();
+    for (i, a) in group.iter().enumerate() {
+        if !seen.insert(a.delivery_id.clone()) {
+            continue;
+        }
+        let payload = json!({ "topic": a.topic, "delivery_id": a.delivery_id });
+        let job = queue.enqueue_in(&mut tx, NewJob::new(a.kind, a.entity_key.clone(), payload)).await?;
+        fresh.push((i, job));
+    }
+    let mut ids: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    if !fresh.is_empty() {
+        let rows: Vec<String> = (0..fresh.len())
+            .map(|r| {
+                let p = |k: usize| format!("${}", r * 8 + k);
+                format!("({}, {}, {}, {}, 'accepted', {}, {}, {}, {})", p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8))
+            })
+            .collect();
+        let insert = format!(
+            "insert into webhook_deliveries (delivery_id, webhook_id, topic, resource_id, status, headers, body, received_at, job_id) \
+             values {} on conflict (delivery_id) where status = 'accepted' do nothing returning id, delivery_id",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&insert);
+        for (i, job) in &fresh {
+            let a = &group[*i];
+            q = q
+                .bind(&a.delivery_id)
+                .bind(&a.headers.webhook_id)
+                .bind(&a.topic)
+                .bind(&a.resource_id)
+                .bind(a.headers.as_json())
+                .bind(&a.body)
+                .bind(now)
+                .bind(job.0);
+        }
+        for row in q.fetch_all(&mut *tx).await? {
+            ids.insert(row.try_get(1)?, row.try_get(0)?);
+        }
+    }
+    tx.commit().await?;
+    let jobs: std::collections::HashMap<usize, JobId> = fresh.into_iter().collect();
+    Ok(group
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match (jobs.get(&i), ids.get(&a.delivery_id)) {
+            // A concurrent writer stored the same delivery first: its job is the same pending job.
+            (Some(job), Some(delivery)) => Verdict::Accepted { delivery: *delivery, job: *job },
+            _ => Verdict::Duplicate,
+        })
+        .collect())
 }
 
 #[cfg(test)]
