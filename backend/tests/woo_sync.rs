@@ -165,6 +165,58 @@ async fn a_webhook_woocommerce_disabled_is_reenabled_and_reported(backend: Backe
     assert!(healthy.created.is_empty() && healthy.reenabled.is_empty(), "{healthy:?}");
 }
 
+#[tokio::test]
+async fn the_client_finds_products_batches_stock_reads_refunds_payouts_and_writes_tracking() {
+    let h = harness(Backend::Sqlite, 0.0).await;
+    let product = h.product();
+    let client = WooClient::new(&h.settings(&h.public_url)).unwrap();
+
+    let found = client.products_by_sku("WNS-MUG").await.unwrap();
+    assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), vec![product]);
+    assert!(client.products_by_sku("NO-SUCH-SKU").await.unwrap().is_empty());
+
+    let updates = vec![
+        serde_json::json!({ "id": product, "manage_stock": true, "stock_quantity": 17 }),
+        serde_json::json!({ "id": 999_999, "manage_stock": true, "stock_quantity": 1 }),
+    ];
+    let items = client.batch_update(None, &updates).await.unwrap();
+    assert_eq!(items[0].result.as_ref().unwrap().stock_quantity, Some(17));
+    assert!(items[1].result.is_err(), "the bad item fails alone");
+    assert_eq!(h.woo.sim.stock_of(product), Some(17));
+    let too_many: Vec<_> = (0..101).map(|i| serde_json::json!({ "id": i })).collect();
+    assert!(client.batch_update(None, &too_many).await.is_err(), "over 100 is refused before sending");
+
+    h.checkout(product, 1);
+    let order = h.woo.sim.order_ids()[0];
+    h.woo.sim.refund(order, Some(Decimal::new(500, 2)), &[], "damaged").unwrap();
+    let refunds = client.refunds(order).await.unwrap();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].amount, Decimal::new(500, 2));
+
+    let payout = h.woo.sim.create_payout(wns_sim::woo::PayoutSpec::default()).unwrap();
+    let deposits = client.deposits(1).await.unwrap();
+    let deposit = deposits.iter().find(|d| d.id == payout).expect("the payout is listed");
+    let txns = client.deposit_transactions(&deposit.id, 1).await.unwrap();
+    let net: i64 = txns.iter().map(|t| t.net).sum();
+    assert_eq!(net, deposit.amount, "a deposit is the sum of its transactions, in cents");
+
+    let item = wns::woo::model::TrackingItem {
+        tracking_provider: "UPS".into(),
+        custom_tracking_provider: String::new(),
+        custom_tracking_link: String::new(),
+        tracking_number: "1Z999AA10123456784".into(),
+        date_shipped: "1764201600".into(),
+        tracking_id: "wns-fulfilment-101".into(),
+    };
+    client.set_tracking(order, std::slice::from_ref(&item)).await.unwrap();
+    client.set_tracking(order, std::slice::from_ref(&item)).await.unwrap();
+    let meta = h.woo.sim.order(order).unwrap()["meta_data"].clone();
+    let tracking: Vec<_> =
+        meta.as_array().unwrap().iter().filter(|m| m["key"] == "_wc_shipment_tracking_items").collect();
+    assert_eq!(tracking.len(), 1, "written twice, stored once");
+    assert_eq!(tracking[0]["value"][0]["tracking_number"], "1Z999AA10123456784");
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }

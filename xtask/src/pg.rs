@@ -31,11 +31,11 @@ struct Throwaway {
 impl Postgres {
     pub fn for_tests() -> Result<Postgres> {
         for var in ["WNS_TEST_PG", "DATABASE_URL"] {
-            if let Ok(url) = std::env::var(var) {
-                if url.starts_with("postgres") {
-                    say(&format!("PostgreSQL: using {var}"));
-                    return Ok(Postgres { url, origin: var.into(), throwaway: None });
-                }
+            if let Ok(url) = std::env::var(var)
+                && url.starts_with("postgres")
+            {
+                say(&format!("PostgreSQL: using {var}"));
+                return Ok(Postgres { url, origin: var.into(), throwaway: None });
             }
         }
         if std::env::var_os("WNS_TEST_PG_THROWAWAY").is_some() {

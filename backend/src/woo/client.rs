@@ -99,7 +99,7 @@ impl WooClient {
         Ok(WooClient { inner: std::sync::Arc::new(Inner { http, api, settings: settings.clone(), auth }) })
     }
 
-    fn url(&self, path: &str, query: &[(&str, String)]) -> Url {
+    pub(super) fn url(&self, path: &str, query: &[(&str, String)]) -> Url {
         let mut url = self.inner.api.join(path).expect("paths of this module are relative");
         if !query.is_empty() {
             let mut q = url.query_pairs_mut();
@@ -147,7 +147,7 @@ impl WooClient {
         Ok((headers, bytes))
     }
 
-    async fn call<T: DeserializeOwned>(
+    pub(super) async fn call<T: DeserializeOwned>(
         &self,
         op: &str,
         method: Method,
@@ -158,7 +158,7 @@ impl WooClient {
         serde_json::from_slice(&bytes).map_err(|e| WooError::Protocol { op: op.into(), problem: e.to_string() })
     }
 
-    async fn page<T: DeserializeOwned>(&self, op: &str, url: Url) -> Result<Page<T>, WooError> {
+    pub(super) async fn page<T: DeserializeOwned>(&self, op: &str, url: Url) -> Result<Page<T>, WooError> {
         let (headers, bytes) = self.send(op, Method::GET, url, None).await?;
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         let items =

@@ -1,9 +1,11 @@
 //! WooCommerce: the webhook receiver that never loses an order (and, with issue #4's remaining
 //! parts, the wc/v3 client, webhook health and the catch-up sweep).
 
+pub mod catalog;
 pub mod client;
 pub mod health;
 pub mod model;
+pub mod money;
 pub mod sweep;
 pub mod webhook;
 

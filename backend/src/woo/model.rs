@@ -31,6 +31,105 @@ pub struct Webhook {
     pub delivery_url: String,
 }
 
+/// A product or variation as far as stock sync needs it. `name` is decoded (no HTML entities).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Product {
+    pub id: u64,
+    #[serde(default)]
+    pub parent_id: u64,
+    #[serde(default)]
+    pub sku: String,
+    #[serde(default, deserialize_with = "decoded")]
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub manage_stock: ManageStock,
+    pub stock_quantity: Option<i64>,
+    #[serde(default)]
+    pub stock_status: String,
+}
+
+/// `manage_stock` is `true`/`false` on products and may be `"parent"` on variations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ManageStock {
+    Flag(bool),
+    Other(String),
+    #[default]
+    #[serde(skip)]
+    Unknown,
+}
+
+impl ManageStock {
+    pub fn is_managed(&self) -> bool {
+        matches!(self, ManageStock::Flag(true))
+    }
+}
+
+fn decoded<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(super::money::decode_entities(&String::deserialize(d)?))
+}
+
+fn amount<'de, D: serde::Deserializer<'de>>(d: D) -> Result<rust_decimal::Decimal, D::Error> {
+    super::money::parse_amount(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Refund {
+    pub id: u64,
+    #[serde(deserialize_with = "amount")]
+    pub amount: rust_decimal::Decimal,
+    #[serde(default)]
+    pub reason: String,
+    pub date_created_gmt: Option<String>,
+    #[serde(default)]
+    pub refunded_payment: bool,
+}
+
+/// A WooCommerce Payments deposit (a Stripe payout). Amounts in minor units on the wire.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Deposit {
+    pub id: String,
+    /// Arrival date, milliseconds since the epoch.
+    pub date: i64,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    pub amount: i64,
+    #[serde(default)]
+    pub fee: i64,
+    pub status: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentTransaction {
+    pub transaction_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub amount: i64,
+    #[serde(default)]
+    pub fees: i64,
+    pub net: i64,
+    pub currency: String,
+    pub order_id: Option<u64>,
+    pub deposit_id: Option<String>,
+}
+
+/// One entry of `_wc_shipment_tracking_items` (WooCommerce Shipment Tracking and the compatible
+/// Advanced Shipment Tracking plugin).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct TrackingItem {
+    pub tracking_provider: String,
+    pub custom_tracking_provider: String,
+    pub custom_tracking_link: String,
+    pub tracking_number: String,
+    /// Unix seconds, as a string, as the extension stores it.
+    pub date_shipped: String,
+    /// md5-looking id; wns derives it from the fulfilment so a repeat writes the same item.
+    pub tracking_id: String,
+}
+
 /// `2026-11-26T20:49:05` (a `_gmt` field) as UTC.
 pub fn parse_gmt(s: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").ok().map(|t| t.and_utc())
@@ -55,5 +154,18 @@ mod tests {
         assert_eq!(orders[0].modified().unwrap().to_rfc3339(), "2026-11-26T20:49:05+00:00");
         let hooks: Vec<Webhook> = serde_json::from_value(body("webhooks-list.json")).unwrap();
         assert!(hooks.iter().any(|h| h.topic == "order.deleted" && h.status == "active"));
+    }
+
+    #[test]
+    fn recorded_products_variations_and_refunds_parse_with_decoded_names_and_exact_amounts() {
+        let p: Product = serde_json::from_value(body("product-get-entity-name.json")).unwrap();
+        assert_eq!(p.name, "Tee – Blue & Red");
+        assert!(p.manage_stock.is_managed());
+        let list: Vec<Product> = serde_json::from_value(body("products-by-variation-sku.json")).unwrap();
+        assert!(list.iter().all(|v| !v.sku.is_empty()));
+        let v: Product = serde_json::from_value(body("product-variation-get.json")).unwrap();
+        assert!(v.sku.starts_with("TSHIRT-"), "{}", v.sku);
+        let refunds: Vec<Refund> = serde_json::from_value(body("refunds-list.json")).unwrap();
+        assert!(refunds.iter().all(|r| r.amount > rust_decimal::Decimal::ZERO));
     }
 }

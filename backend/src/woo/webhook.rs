@@ -191,9 +191,8 @@ impl Receiver {
             self.malformed(h, body, &topic).await?;
             return Ok(Verdict::Malformed);
         };
-        let resource_id = payload
-            .id
-            .and_then(|v| v.as_u64().map(|n| n.to_string()).or_else(|| v.as_str().map(str::to_string)));
+        let resource_id =
+            payload.id.and_then(|v| v.as_u64().map(|n| n.to_string()).or_else(|| v.as_str().map(str::to_string)));
         let (Some((kind, prefix)), Some(resource_id)) = (job_for(&topic), resource_id) else {
             self.keep(h, body, "ignored", None).await?;
             return Ok(Verdict::Ignored);
