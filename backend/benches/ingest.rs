@@ -36,7 +36,7 @@ struct Row {
 
 fn body_for(order: usize) -> Vec<u8> {
     // The recorded order.created body of order 23, re-numbered.
-    let raw = include_str!("../tests/fixtures/woocommerce/webhooks/06-order-created-order-23.json");
+    let raw = include_str!("../../fixtures/woocommerce/webhooks/06-order-created-order-23.json");
     let v: serde_json::Value = serde_json::from_str(raw).unwrap();
     let body = v["raw_body"].as_str().unwrap();
     body.replacen("{\"id\":23,", &format!("{{\"id\":{order},"), 1).into_bytes()

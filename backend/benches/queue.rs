@@ -34,8 +34,12 @@ async fn run(backend: Backend, workers: usize, jobs: usize) -> Row {
     let stop = CancellationToken::new();
     let mut running = Vec::new();
     for w in 0..workers {
-        // A pool per worker, as separate processes would have.
-        let own = db.store(4).await;
+        // PostgreSQL: a pool per worker, as separate processes (replicas) would have. SQLite is
+        // the single-process default: its workers share the process's store, as in `wns serve`.
+        let own = match backend {
+            Backend::Postgres => db.store(4).await,
+            Backend::Sqlite => store.clone(),
+        };
         let q = Queue::new(own, clock::system(), RetryPolicy::default());
         let opts = WorkerOptions {
             concurrency: 64,

@@ -24,7 +24,7 @@ use wns::{
     testing::TestDb,
 };
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/woocommerce/webhooks");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/woocommerce/webhooks");
 const SECRET: &str = "wns-fixture-secret-7f3a";
 
 /// A recorded delivery: its headers and the exact bytes WooCommerce sent.

@@ -200,6 +200,10 @@ async fn the_client_finds_products_batches_stock_reads_refunds_payouts_and_write
     let net: i64 = txns.iter().map(|t| t.net).sum();
     assert_eq!(net, deposit.amount, "a deposit is the sum of its transactions, in cents");
 
+    client.set_order_status(order, "completed").await.unwrap();
+    client.add_order_note(order, "Posted to NetSuite as SO1001", false).await.unwrap();
+    assert_eq!(h.woo.sim.order(order).unwrap()["status"], "completed");
+
     let item = wns::woo::model::TrackingItem {
         tracking_provider: "UPS".into(),
         custom_tracking_provider: String::new(),

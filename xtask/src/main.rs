@@ -61,7 +61,7 @@ fn test(extra: &[String]) -> Result<()> {
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
     say(&format!("running every test on SQLite and on PostgreSQL ({})", pg.describe()));
     let (passed, failed) =
-        run_counting(cargo().args(["test", "--workspace"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
+        run_counting(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
     drop(pg);
     // One closing line over every test binary (cargo's own last line is only the last binary's).
     println!("tests: {passed} passed, {failed} failed");

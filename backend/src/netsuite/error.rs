@@ -174,7 +174,7 @@ mod tests {
 
     /// A copy of `shared/reference/netsuite-samples` (real recordings, Oracle's documentation
     /// and marked reconstructions, each with its source).
-    const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/netsuite-samples");
+    const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/netsuite-samples");
 
     fn sample(name: &str) -> Option<(u16, Vec<u8>)> {
         let text = std::fs::read_to_string(format!("{SAMPLES}/{name}")).ok()?;

@@ -115,7 +115,7 @@ mod tests {
 
     #[test]
     fn a_recorded_batch_with_one_bad_id_gives_one_error_in_place() {
-        let raw = include_str!("../../tests/fixtures/woocommerce/products-batch-update-one-bad-id.json");
+        let raw = include_str!("../../../fixtures/woocommerce/products-batch-update-one-bad-id.json");
         let v: Value = serde_json::from_str(raw).unwrap();
         let items: Vec<BatchItem> =
             v["response"]["body"]["update"].as_array().unwrap().iter().cloned().map(batch_item).collect();

@@ -199,6 +199,13 @@ impl WooClient {
         self.call("update order", Method::PUT, self.url(&format!("wc/v3/orders/{id}"), &[]), Some(&body)).await
     }
 
+    /// Moves the order to `status` (e.g. `completed` once NetSuite has shipped everything).
+    /// WooCommerce applies the status after other fields, so its transition hooks see them.
+    pub async fn set_order_status(&self, id: u64, status: &str) -> Result<Value, WooError> {
+        let body = json!({ "status": status });
+        self.call("update order status", Method::PUT, self.url(&format!("wc/v3/orders/{id}"), &[]), Some(&body)).await
+    }
+
     pub async fn add_order_note(&self, id: u64, note: &str, customer_note: bool) -> Result<Value, WooError> {
         let body = json!({ "note": note, "customer_note": customer_note });
         self.call("add order note", Method::POST, self.url(&format!("wc/v3/orders/{id}/notes"), &[]), Some(&body)).await

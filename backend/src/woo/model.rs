@@ -139,7 +139,7 @@ pub fn parse_gmt(s: &str) -> Option<DateTime<Utc>> {
 mod tests {
     use super::*;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/woocommerce");
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/woocommerce");
 
     fn body(name: &str) -> serde_json::Value {
         let v: serde_json::Value =

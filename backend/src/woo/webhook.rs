@@ -365,7 +365,7 @@ mod tests {
 
     #[test]
     fn signatures_of_the_recorded_deliveries_verify_and_tampering_fails() {
-        // A delivery recorded from WooCommerce 7.9 (see tests/fixtures/woocommerce): secret and
+        // A delivery recorded from WooCommerce 7.9 (see fixtures/woocommerce): secret and
         // the exact bytes it signed.
         let secret = SecretString::from("wns-fixture-secret-7f3a");
         let body = br#"{"id":1}"#;

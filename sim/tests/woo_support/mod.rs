@@ -17,7 +17,7 @@ use wns_sim::woo::json::OJson;
 use wns_sim::woo::{RunningWoo, TEST_CONSUMER_KEY, TEST_CONSUMER_SECRET, WooConfig, WooSim, oauth1_header_now};
 
 pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/woocommerce-fixtures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/woocommerce")
 }
 
 /// A recorded exchange: the request and the response as WooCommerce sent it.
