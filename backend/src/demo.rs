@@ -123,12 +123,22 @@ async fn generate(queue: Queue, mapped: Arc<AtomicBool>, stop: CancellationToken
         };
         n += 1;
         let mut order = NewJob::new("demo.order", format!("order:{n}"), json!({ "order": n, "skus": skus }));
+        // Shutdown closes the database under a generator that was mid-enqueue: that is the end of
+        // the run, not an error.
+        let ended = |e: &sqlx::Error| stop.is_cancelled() && matches!(e, sqlx::Error::PoolClosed);
         if new_customer {
-            let c = queue.enqueue(NewJob::new("demo.customer", format!("customer:{customer}"), json!({}))).await?;
-            order = order.after(c);
+            match queue.enqueue(NewJob::new("demo.customer", format!("customer:{customer}"), json!({}))).await {
+                Ok(c) => order = order.after(c),
+                Err(e) if ended(&e) => break,
+                Err(e) => return Err(e.into()),
+            }
             n += 1;
         }
-        queue.enqueue(order).await?;
+        match queue.enqueue(order).await {
+            Ok(_) => {}
+            Err(e) if ended(&e) => break,
+            Err(e) => return Err(e.into()),
+        }
         if !mapped.load(Ordering::SeqCst) && started.elapsed() > Duration::from_secs(15) {
             mapped.store(true, Ordering::SeqCst);
             let n = queue.requeue_cause(&format!("sku:{UNMAPPED}")).await?;
