@@ -24,10 +24,11 @@ struct Row {
     backend: Backend,
     workers: usize,
     jobs: usize,
+    group: usize,
     secs: f64,
 }
 
-async fn run(backend: Backend, workers: usize, jobs: usize) -> Row {
+async fn run(backend: Backend, workers: usize, jobs: usize, group: usize) -> Row {
     let db = TestDb::new(backend).await;
     let store = db.store(PRODUCERS as u32 + 1).await;
     let producer_queue = Queue::new(store.clone(), clock::system(), RetryPolicy::default());
@@ -35,12 +36,12 @@ async fn run(backend: Backend, workers: usize, jobs: usize) -> Row {
     let mut running = Vec::new();
     for w in 0..workers {
         // PostgreSQL: a pool per worker, as separate processes (replicas) would have. SQLite is
-        // the single-process default: its workers share the process's store, as in `wns serve`.
-        let own = match backend {
-            Backend::Postgres => db.store(4).await,
-            Backend::Sqlite => store.clone(),
+        // the single-process default: its workers share the process's queue, as in `wns serve`.
+        let q = match backend {
+            Backend::Postgres => Queue::new(db.store(4).await, clock::system(), RetryPolicy::default()),
+            // Same process: the producers' enqueues wake these workers, as in `wns serve`.
+            Backend::Sqlite => producer_queue.clone(),
         };
-        let q = Queue::new(own, clock::system(), RetryPolicy::default());
         let opts = WorkerOptions {
             concurrency: 64,
             poll: Duration::from_millis(5),
@@ -54,8 +55,17 @@ async fn run(backend: Backend, workers: usize, jobs: usize) -> Row {
         .map(|p| {
             let q = producer_queue.clone();
             tokio::spawn(async move {
-                for i in (p..jobs).step_by(PRODUCERS) {
-                    q.enqueue(NewJob::new("noop", format!("e:{i}"), json!({ "i": i }))).await.expect("enqueue");
+                let mine: Vec<usize> = (p..jobs).step_by(PRODUCERS).collect();
+                for chunk in mine.chunks(group) {
+                    // `group` jobs per transaction, as the webhook receiver commits concurrent
+                    // deliveries together; 1 is one transaction per job.
+                    let mut tx = q.store().pool().begin().await.expect("begin");
+                    for i in chunk {
+                        q.enqueue_in(&mut tx, NewJob::new("noop", format!("e:{i}"), json!({ "i": i })))
+                            .await
+                            .expect("enqueue");
+                    }
+                    tx.commit().await.expect("commit");
                 }
             })
         })
@@ -64,7 +74,7 @@ async fn run(backend: Backend, workers: usize, jobs: usize) -> Row {
         p.await.unwrap();
     }
     if workers == 0 {
-        return Row { backend, workers, jobs, secs: start.elapsed().as_secs_f64() };
+        return Row { backend, workers, jobs, group, secs: start.elapsed().as_secs_f64() };
     }
     // Poll sparingly: a count over the whole table competes with the workers for the database.
     loop {
@@ -84,7 +94,7 @@ async fn run(backend: Backend, workers: usize, jobs: usize) -> Row {
     for r in running {
         r.await.unwrap().unwrap();
     }
-    Row { backend, workers, jobs, secs }
+    Row { backend, workers, jobs, group, secs }
 }
 
 fn main() {
@@ -98,33 +108,42 @@ fn main() {
         eprintln!("WNS_TEST_PG is not set: PostgreSQL rows skipped (cargo xtask bench queue sets it)");
     }
     for backend in backends {
-        for workers in workers_to_run() {
-            let row = rt.block_on(run(backend, workers, jobs));
+        for (workers, group) in workers_to_run().into_iter().flat_map(|w| groups().into_iter().map(move |g| (w, g))) {
+            let row = rt.block_on(run(backend, workers, jobs, group));
             eprintln!(
-                "  {} with {} worker(s): {:.0} jobs/s",
+                "  {} with {} worker(s), {} per enqueue transaction: {:.0} jobs/s",
                 row.backend.name(),
                 row.workers,
+                row.group,
                 row.jobs as f64 / row.secs
             );
             rows.push(row);
         }
     }
     println!();
-    println!(
-        "queue: enqueue + claim + run + record of no-op jobs ({PRODUCERS} concurrent producers, one transaction per enqueue)"
-    );
-    println!("| database | workers | jobs | seconds | jobs/s |");
-    println!("|---|---:|---:|---:|---:|");
+    println!("queue: enqueue + claim + run + record of no-op jobs ({PRODUCERS} concurrent producers)");
+    println!("| database | workers | jobs per enqueue transaction | jobs | seconds | jobs/s |");
+    println!("|---|---:|---:|---:|---:|---:|");
     for r in &rows {
         println!(
-            "| {} | {} | {} | {:.2} | {:.0} |",
+            "| {} | {} | {} | {} | {:.2} | {:.0} |",
             r.backend.name(),
             r.workers,
+            r.group,
             r.jobs,
             r.secs,
             r.jobs as f64 / r.secs
         );
     }
+}
+
+/// `WNS_BENCH_GROUP=1,32`: jobs per enqueue transaction (1: each job alone, as a lone webhook;
+/// 32: as the receiver commits a burst of concurrent deliveries).
+fn groups() -> Vec<usize> {
+    std::env::var("WNS_BENCH_GROUP")
+        .ok()
+        .map(|v| v.split(',').filter_map(|g| g.trim().parse().ok()).filter(|g| *g > 0).collect())
+        .unwrap_or_else(|| vec![1, 32])
 }
 
 /// `WNS_BENCH_WORKERS=0,1,4`: 0 measures enqueueing alone.
