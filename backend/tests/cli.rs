@@ -94,3 +94,42 @@ fn demo_with_a_duration_runs_prints_a_summary_and_exits_zero() {
     let done: u64 = summary.split("; ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!(done > 0, "jobs were processed: {summary}");
 }
+
+/// `wns check` against the two simulators: NetSuite answers and accepts the credentials (or says in
+/// NetSuite's words why not), the store accepts the keys, and the missing webhooks are named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_asks_netsuite_and_the_store_and_names_what_is_wrong() {
+    let ns = wns_sim::netsuite::NetSuiteSim::spawn(wns_sim::netsuite::NetSuiteConfig::for_tests()).await.unwrap();
+    let woo = wns_sim::woo::WooSim::spawn(wns_sim::woo::WooConfig::for_tests()).await.unwrap();
+    let dir = empty_dir("check-remote");
+    let run = |token_secret: &str| {
+        let mut c = wns(&dir);
+        c.arg("check")
+            .env("WNS_NETSUITE__ACCOUNT_ID", "1234567_SB1")
+            .env("WNS_NETSUITE__BASE_URL", &ns.base_url)
+            .env("WNS_NETSUITE__AUTH__METHOD", "tba")
+            .env("WNS_NETSUITE__AUTH__CONSUMER_KEY", wns_sim::netsuite::TEST_CONSUMER_KEY)
+            .env("WNS_NETSUITE__AUTH__CONSUMER_SECRET", wns_sim::netsuite::TEST_CONSUMER_SECRET)
+            .env("WNS_NETSUITE__AUTH__TOKEN_ID", wns_sim::netsuite::TEST_TOKEN_ID)
+            .env("WNS_NETSUITE__AUTH__TOKEN_SECRET", token_secret)
+            .env("WNS_WOOCOMMERCE__BASE_URL", &woo.base_url)
+            .env("WNS_WOOCOMMERCE__CONSUMER_KEY", wns_sim::woo::TEST_CONSUMER_KEY)
+            .env("WNS_WOOCOMMERCE__CONSUMER_SECRET", wns_sim::woo::TEST_CONSUMER_SECRET)
+            .env("WNS_WOOCOMMERCE__WEBHOOK_SECRET", "check-test-webhook-secret")
+            .env("WNS_WOOCOMMERCE__PUBLIC_URL", "http://127.0.0.1:8080");
+        // The simulators run on this test's runtime: wait for the process without blocking it.
+        tokio::process::Command::from(c).output()
+    };
+    let out = run(wns_sim::netsuite::TEST_TOKEN_SECRET).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("ok   netsuite: account 1234567_SB1 answers"), "{stdout}");
+    assert!(stdout.contains("ok   woocommerce:"), "{stdout}");
+    assert!(stdout.contains("FAIL webhooks: order.created missing"), "{stdout}");
+    assert!(!out.status.success(), "missing webhooks fail the check");
+
+    let out = run("a-wrong-token-secret").await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("FAIL netsuite: account 1234567_SB1 refused the credentials"), "{stdout}");
+    assert!(stdout.contains("Invalid login attempt"), "NetSuite's own words: {stdout}");
+    assert!(!stdout.contains("a-wrong-token-secret"), "no secret in the output: {stdout}");
+}
