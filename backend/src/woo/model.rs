@@ -31,6 +31,120 @@ pub struct Webhook {
     pub delivery_url: String,
 }
 
+/// A WooCommerce order as the sales order flow reads it. Amounts are exact decimals; names are
+/// decoded.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Order {
+    pub id: u64,
+    #[serde(default)]
+    pub number: String,
+    pub status: String,
+    #[serde(default)]
+    pub currency: String,
+    #[serde(default)]
+    pub customer_id: u64,
+    pub billing: Party,
+    pub shipping: Party,
+    #[serde(default)]
+    pub payment_method: String,
+    #[serde(default)]
+    pub transaction_id: String,
+    pub date_created_gmt: Option<String>,
+    #[serde(deserialize_with = "amount")]
+    pub total: rust_decimal::Decimal,
+    #[serde(deserialize_with = "amount")]
+    pub total_tax: rust_decimal::Decimal,
+    #[serde(deserialize_with = "amount")]
+    pub discount_total: rust_decimal::Decimal,
+    #[serde(default)]
+    pub line_items: Vec<LineItem>,
+    #[serde(default)]
+    pub shipping_lines: Vec<ShippingLine>,
+    #[serde(default)]
+    pub fee_lines: Vec<FeeLine>,
+    #[serde(default)]
+    pub coupon_lines: Vec<CouponLine>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Party {
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub address_1: String,
+    #[serde(default)]
+    pub address_2: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub postcode: String,
+    #[serde(default)]
+    pub country: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LineItem {
+    pub id: u64,
+    #[serde(default, deserialize_with = "decoded")]
+    pub name: String,
+    #[serde(default)]
+    pub product_id: u64,
+    #[serde(default)]
+    pub variation_id: u64,
+    pub quantity: i64,
+    #[serde(default)]
+    pub sku: String,
+    /// Before coupons.
+    #[serde(deserialize_with = "amount")]
+    pub subtotal: rust_decimal::Decimal,
+    #[serde(deserialize_with = "amount")]
+    pub subtotal_tax: rust_decimal::Decimal,
+    /// After coupons.
+    #[serde(deserialize_with = "amount")]
+    pub total: rust_decimal::Decimal,
+    #[serde(deserialize_with = "amount")]
+    pub total_tax: rust_decimal::Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ShippingLine {
+    #[serde(default)]
+    pub method_id: String,
+    #[serde(default, deserialize_with = "decoded")]
+    pub method_title: String,
+    #[serde(deserialize_with = "amount")]
+    pub total: rust_decimal::Decimal,
+    #[serde(deserialize_with = "amount")]
+    pub total_tax: rust_decimal::Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FeeLine {
+    #[serde(default, deserialize_with = "decoded")]
+    pub name: String,
+    #[serde(deserialize_with = "amount")]
+    pub total: rust_decimal::Decimal,
+    #[serde(deserialize_with = "amount")]
+    pub total_tax: rust_decimal::Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CouponLine {
+    pub code: String,
+    #[serde(deserialize_with = "amount")]
+    pub discount: rust_decimal::Decimal,
+}
+
 /// A product or variation as far as stock sync needs it. `name` is decoded (no HTML entities).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Product {

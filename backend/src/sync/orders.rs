@@ -1,0 +1,186 @@
+//! A WooCommerce order as a NetSuite sales order whose total equals WooCommerce's to the cent.
+//!
+//! With WooCommerce's tax posted (the default), every amount NetSuite adds up is WooCommerce's
+//! own: product lines at their total after coupons with their line tax, shipping and fees as
+//! lines of configured items with their tax, so Σ amount + Σ tax is WooCommerce's `total`. When
+//! coupons go on a discount item instead, product lines carry their subtotal and subtotal tax, and
+//! the discount line carries the difference of both — computed from the lines, not from
+//! WooCommerce's rounded `discount_tax`, which can be a cent off (the recorded order 23: 0.50 vs
+//! the lines' 0.49).
+//!
+//! SKUs resolve through `sku_map`, filled from NetSuite's items by `itemid` when they match; a SKU
+//! nobody mapped blocks the order on `sku:<SKU>` (owner: ecommerce) until a mapping is saved.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::{
+    netsuite::{
+        Lane, NetSuiteClient, NsError,
+        suiteql::{WindowedQuery, in_list},
+    },
+    store::Store,
+    woo::model::Order,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponMode {
+    /// Line amounts after coupons (WooCommerce's own split of the discount).
+    LineRates,
+    /// Lines at full price and one line of the discount item.
+    DiscountItem,
+}
+
+/// The NetSuite side of the mapping, from configuration.
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+pub struct OrderMapping {
+    pub site: String,
+    pub subsidiary: String,
+    /// Item posting shipping charges (an Other Charge item).
+    pub shipping_item: String,
+    /// Item posting WooCommerce fees.
+    pub fee_item: String,
+    pub coupon_mode: CouponMode,
+    /// Needed with `coupon_mode = "discount_item"`.
+    pub discount_item: Option<String>,
+    /// WooCommerce shipping method id → NetSuite ship method id.
+    #[serde(default)]
+    pub ship_methods: BTreeMap<String, String>,
+    /// Custom body fields receiving the WooCommerce order id and number.
+    pub order_id_field: String,
+    pub order_number_field: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("SKU {0} has no NetSuite item; map it in the SKU mapping screen (the order continues by itself)")]
+    Unmapped(String),
+    #[error("line {line} ({name}) has no SKU; give the product a SKU in WooCommerce")]
+    NoSku { line: u64, name: String },
+    #[error("coupon_mode is discount_item but no discount_item is configured")]
+    NoDiscountItem,
+    #[error(transparent)]
+    NetSuite(#[from] NsError),
+    #[error(transparent)]
+    Store(#[from] sqlx::Error),
+}
+
+/// NetSuite item ids for `skus`: from `sku_map`, else from NetSuite's items whose `itemid` is the
+/// SKU (remembered in `sku_map`). The first SKU found in neither is the error.
+pub async fn resolve_skus(
+    ns: &NetSuiteClient,
+    store: &Store,
+    skus: &[&str],
+    now: i64,
+) -> Result<BTreeMap<String, String>, MappingError> {
+    let mut found = BTreeMap::new();
+    for sku in skus {
+        let row = sqlx::query("select netsuite_item_id from sku_map where sku = $1")
+            .bind(*sku)
+            .fetch_optional(store.pool())
+            .await?;
+        if let Some(r) = row {
+            found.insert(sku.to_string(), r.try_get::<String, _>(0)?);
+        }
+    }
+    let missing: Vec<&str> = skus.iter().copied().filter(|s| !found.contains_key(*s)).collect();
+    if !missing.is_empty() {
+        let q = WindowedQuery::new("SELECT id, itemid FROM item", "id")
+            .and(format!("itemid IN {}", in_list(missing.iter().copied())))
+            .and("isinactive = 'F'");
+        for row in ns.suiteql_all(Lane::Orders, &q).await? {
+            let (Some(id), Some(itemid)) = (row.get("id"), row.get("itemid")) else { continue };
+            sqlx::query(
+                "insert into sku_map (sku, netsuite_item_id, source, updated_at) values ($1, $2, 'netsuite', $3) \
+                 on conflict (sku) do nothing",
+            )
+            .bind(itemid)
+            .bind(id)
+            .bind(now)
+            .execute(store.pool())
+            .await?;
+            found.insert(itemid.to_string(), id.to_string());
+        }
+    }
+    match skus.iter().find(|s| !found.contains_key(**s)) {
+        Some(sku) => Err(MappingError::Unmapped(sku.to_string())),
+        None => Ok(found),
+    }
+}
+
+/// The sales order body (without `externalId`: the upsert URL carries it).
+pub fn sales_order(
+    order: &Order,
+    customer: &str,
+    items: &BTreeMap<String, String>,
+    m: &OrderMapping,
+) -> Result<Value, MappingError> {
+    let mut lines = Vec::new();
+    let mut discount = Decimal::ZERO;
+    let mut discount_tax = Decimal::ZERO;
+    for li in &order.line_items {
+        if li.sku.is_empty() {
+            return Err(MappingError::NoSku { line: li.id, name: li.name.clone() });
+        }
+        let item = items.get(&li.sku).ok_or_else(|| MappingError::Unmapped(li.sku.clone()))?;
+        let (amount, tax) = match m.coupon_mode {
+            CouponMode::LineRates => (li.total, li.total_tax),
+            CouponMode::DiscountItem => {
+                discount += li.subtotal - li.total;
+                discount_tax += li.subtotal_tax - li.total_tax;
+                (li.subtotal, li.subtotal_tax)
+            }
+        };
+        lines.push(line(item, li.quantity, amount, tax, &li.name));
+    }
+    if m.coupon_mode == CouponMode::DiscountItem && !discount.is_zero() {
+        let item = m.discount_item.as_deref().ok_or(MappingError::NoDiscountItem)?;
+        let codes: Vec<&str> = order.coupon_lines.iter().map(|c| c.code.as_str()).collect();
+        lines.push(line(item, 1, -discount, -discount_tax, &format!("Coupons: {}", codes.join(", "))));
+    }
+    for s in &order.shipping_lines {
+        lines.push(line(&m.shipping_item, 1, s.total, s.total_tax, &s.method_title));
+    }
+    for f in &order.fee_lines {
+        lines.push(line(&m.fee_item, 1, f.total, f.total_tax, &f.name));
+    }
+    let mut body = json!({
+        "entity": { "id": customer },
+        "subsidiary": { "id": m.subsidiary },
+        "otherRefNum": order.number,
+        "memo": format!("WooCommerce order #{} ({})", order.number, m.site),
+        "item": { "items": lines },
+    });
+    body[m.order_id_field.as_str()] = json!(order.id.to_string());
+    body[m.order_number_field.as_str()] = json!(order.number);
+    if let Some(date) = order.date_created_gmt.as_deref().and_then(|d| d.get(..10)) {
+        body["tranDate"] = json!(date);
+    }
+    if let Some(ship) = order.shipping_lines.first().and_then(|s| m.ship_methods.get(&s.method_id)) {
+        body["shipMethod"] = json!({ "id": ship });
+    }
+    Ok(body)
+}
+
+fn line(item: &str, quantity: i64, amount: Decimal, tax: Decimal, description: &str) -> Value {
+    let rate = if quantity != 0 { (amount / Decimal::from(quantity)).round_dp(4) } else { amount };
+    json!({
+        "item": { "id": item },
+        "quantity": quantity,
+        "rate": number(rate),
+        "amount": number(amount),
+        "taxAmount": number(tax),
+        "description": description,
+    })
+}
+
+/// A JSON number whose text is the decimal's text. serde_json holds it as an f64, whose shortest
+/// round-trip form reproduces any decimal of up to 15 significant digits — every amount a shop
+/// has — so `22.49` goes out as `22.49`.
+fn number(d: Decimal) -> Value {
+    serde_json::from_str(&d.normalize().to_string()).unwrap_or(Value::Null)
+}
