@@ -143,7 +143,7 @@ async fn a_webhook_woocommerce_disabled_is_reenabled_and_reported(backend: Backe
     let unreachable = "http://127.0.0.1:9";
     let client = WooClient::new(&h.settings(unreachable)).unwrap();
     let created =
-        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 0).await.unwrap();
+        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 0, 0).await.unwrap();
     assert_eq!(created.created.len(), health::TOPICS.len());
     let product = h.product();
     for n in 0..10 {
@@ -152,7 +152,7 @@ async fn a_webhook_woocommerce_disabled_is_reenabled_and_reported(backend: Backe
     until("WooCommerce disables a webhook", || h.woo.sim.counters().webhooks_disabled > 0).await;
 
     let report =
-        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 1).await.unwrap();
+        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 0, 1).await.unwrap();
     assert!(!report.reenabled.is_empty(), "{report:?}");
     for (id, _) in &report.reenabled {
         assert_eq!(h.woo.sim.webhook_status(*id).as_deref(), Some("active"));
@@ -161,7 +161,7 @@ async fn a_webhook_woocommerce_disabled_is_reenabled_and_reported(backend: Backe
     assert_eq!(open.len(), report.reenabled.len());
     assert!(open[0].message.contains("re-enabled"), "{}", open[0].message);
     let healthy =
-        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 2).await.unwrap();
+        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 0, 2).await.unwrap();
     assert!(healthy.created.is_empty() && healthy.reenabled.is_empty(), "{healthy:?}");
 }
 
@@ -221,6 +221,31 @@ async fn the_client_finds_products_batches_stock_reads_refunds_payouts_and_write
     assert_eq!(tracking[0]["value"][0]["tracking_number"], "1Z999AA10123456784");
 }
 
+async fn a_webhook_with_the_wrong_secret_gets_wns_secret_back_and_deliveries_then_count(backend: Backend) {
+    let h = harness(backend, 0.0).await;
+    let url = format!("{}/webhooks/woocommerce", h.public_url);
+    // Someone created wns's webhook by hand with another secret.
+    for topic in health::TOPICS {
+        h.woo.sim.add_webhook(topic, &url, "a-secret-typed-by-hand");
+    }
+    let product = h.product();
+    h.checkout(product, 1);
+    assert!(h.woo.sim.settle(Duration::from_secs(30)).await);
+    assert!(h.count("select count(*) from webhook_deliveries where status = 'quarantined'").await > 0);
+    assert_eq!(h.count("select count(*) from jobs").await, 0, "nothing unsigned is processed");
+
+    let client = WooClient::new(&h.settings(&h.public_url)).unwrap();
+    let report = health::ensure_webhooks(&client, &h.store, &url, 0, 1).await.unwrap();
+    assert!(report.secret_reset.iter().any(|(_, t)| t == "order.created"), "{report:?}");
+    h.checkout(product, 2);
+    assert!(h.woo.sim.settle(Duration::from_secs(30)).await);
+    assert_eq!(
+        h.count("select count(distinct entity_key) from jobs where kind = 'woo.order'").await,
+        1,
+        "the new order's delivery is accepted"
+    );
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }
@@ -231,4 +256,5 @@ macro_rules! on_both_databases {
 on_both_databases!(
     with_20_percent_webhook_loss_every_order_reaches_the_queue_through_the_sweep,
     a_webhook_woocommerce_disabled_is_reenabled_and_reported,
+    a_webhook_with_the_wrong_secret_gets_wns_secret_back_and_deliveries_then_count,
 );

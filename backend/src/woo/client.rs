@@ -236,6 +236,13 @@ impl WooClient {
         self.call("create webhook", Method::POST, self.url("wc/v3/webhooks", &[]), Some(&body)).await
     }
 
+    /// Sets the webhook's secret to wns's (WooCommerce never shows a secret, so a wrong one is only
+    /// seen in deliveries that fail their signature check).
+    pub async fn reset_webhook_secret(&self, id: u64) -> Result<Webhook, WooError> {
+        let body = json!({ "secret": self.inner.settings.webhook_secret.expose_secret() });
+        self.call("update webhook", Method::PUT, self.url(&format!("wc/v3/webhooks/{id}"), &[]), Some(&body)).await
+    }
+
     /// Sets a webhook active again (WooCommerce disables one after repeated failed deliveries).
     pub async fn reenable_webhook(&self, id: u64) -> Result<Webhook, WooError> {
         let body = json!({ "status": "active" });

@@ -30,15 +30,19 @@ pub async fn run_background(settings: WooSettings, queue: Queue, metrics: Arc<Me
     };
     let mut health = tokio::time::interval(Duration::from_secs(settings.webhook_check_every_secs.max(10)));
     let mut sweep = tokio::time::interval(Duration::from_secs(settings.sweep_every_secs.max(10)));
+    let mut last_check = queue.now();
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = health.tick() => {
-                match health::ensure_webhooks(&client, queue.store(), &settings.delivery_url(), queue.now()).await {
-                    Ok(r) if !r.created.is_empty() || !r.reenabled.is_empty() => {
-                        tracing::warn!(created = ?r.created, reenabled = ?r.reenabled, "WooCommerce webhooks repaired");
+                let now = queue.now();
+                match health::ensure_webhooks(&client, queue.store(), &settings.delivery_url(), last_check, now).await {
+                    Ok(r) => {
+                        last_check = now;
+                        if !r.created.is_empty() || !r.reenabled.is_empty() || !r.secret_reset.is_empty() {
+                            tracing::warn!(created = ?r.created, reenabled = ?r.reenabled, secret_reset = ?r.secret_reset, "WooCommerce webhooks repaired");
+                        }
                     }
-                    Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "checking WooCommerce webhooks failed"),
                 }
             }
