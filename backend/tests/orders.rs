@@ -104,6 +104,31 @@ async fn an_unmapped_sku_is_named_and_nothing_is_guessed(backend: Backend) {
     assert_eq!(mapped, 1, "the SKU NetSuite knows is remembered");
 }
 
+async fn saving_a_mapping_requeues_the_orders_blocked_on_that_sku(backend: Backend) {
+    use wns::queue::{Handlers, NewJob, Outcome, Queue, RetryPolicy, Worker, WorkerOptions};
+    use wns_api_types::{JobState, Owner};
+    let db = TestDb::new(backend).await;
+    let store = db.store(2).await;
+    let queue = Queue::new(store.clone(), wns::clock::system(), RetryPolicy::default());
+    let blocked = Handlers::new().on("woo.order", |_| async {
+        Outcome::Blocked { owner: Owner::Ecommerce, cause: "sku:WNS-MUG-2".into(), error: "unmapped".into() }
+    });
+    for n in 1..=2 {
+        queue.enqueue(NewJob::new("woo.order", format!("order:{n}"), serde_json::json!({}))).await.unwrap();
+    }
+    queue.enqueue(NewJob::new("woo.order", "order:3", serde_json::json!({}))).await.unwrap();
+    Worker::new(queue.clone(), blocked, WorkerOptions::new("t")).drain().await.unwrap();
+    assert_eq!(queue.summary().await.unwrap().total(JobState::Blocked), 3);
+
+    let requeued = wns::sync::orders::save_mapping(&queue, "WNS-MUG-2", "4711", "merch@shop").await.unwrap();
+    assert_eq!(requeued, 3, "every order blocked on that SKU, and only those");
+    assert_eq!(queue.summary().await.unwrap().total(JobState::Ready), 3);
+    let source: String =
+        sqlx::query_scalar("select source from sku_map where sku = 'WNS-MUG-2'").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(source, "merch@shop", "who mapped it is kept");
+    assert_eq!(wns::sync::orders::save_mapping(&queue, "OTHER", "1", "merch@shop").await.unwrap(), 0);
+}
+
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }
@@ -113,5 +138,6 @@ macro_rules! on_both_databases {
 
 on_both_databases!(
     the_recorded_order_posts_with_netsuites_total_equal_to_woocommerces,
-    an_unmapped_sku_is_named_and_nothing_is_guessed
+    an_unmapped_sku_is_named_and_nothing_is_guessed,
+    saving_a_mapping_requeues_the_orders_blocked_on_that_sku,
 );

@@ -486,6 +486,15 @@ impl Queue {
     /// A person fixed `cause` (mapped the SKU, added the price level): every job blocked on it
     /// runs again at once with a fresh attempt budget. Returns how many.
     pub async fn requeue_cause(&self, cause: &str) -> QueueResult<u64> {
+        let mut conn = self.store.pool().acquire().await?;
+        let n = self.requeue_cause_in(&mut conn, cause).await?;
+        self.wake_all_if(n);
+        Ok(n)
+    }
+
+    /// Like [`Queue::requeue_cause`], inside the caller's transaction (with the fix that
+    /// removed the cause); call [`Queue::wake_all_if`] after the commit.
+    pub async fn requeue_cause_in(&self, conn: &mut AnyConnection, cause: &str) -> QueueResult<u64> {
         let now = self.clock.now();
         let r = sqlx::query(
             "update jobs set state = 'ready', attempts = 0, run_after = $1, blocked_owner = null, \
@@ -494,12 +503,16 @@ impl Queue {
         )
         .bind(now)
         .bind(cause)
-        .execute(self.store.pool())
+        .execute(conn)
         .await?;
-        if r.rows_affected() > 0 {
+        Ok(r.rows_affected())
+    }
+
+    /// Wakes this process's idle workers when `n` jobs became ready.
+    pub fn wake_all_if(&self, n: u64) {
+        if n > 0 {
             self.wake.notify_waiters();
         }
-        Ok(r.rows_affected())
     }
 
     /// Runs a dead job again with a fresh attempt budget.

@@ -112,6 +112,33 @@ pub async fn resolve_skus(
     }
 }
 
+/// A person maps `sku` to a NetSuite item (the SKU-mapping screen): the mapping is saved and every
+/// order blocked on `sku:<SKU>` is requeued in the same transaction, so the fix needs no second
+/// step. Returns how many orders were requeued.
+pub async fn save_mapping(
+    queue: &crate::queue::Queue,
+    sku: &str,
+    netsuite_item_id: &str,
+    by: &str,
+) -> Result<u64, sqlx::Error> {
+    let mut tx = queue.store().pool().begin().await?;
+    sqlx::query(
+        "insert into sku_map (sku, netsuite_item_id, source, updated_at) values ($1, $2, $3, $4) \
+         on conflict (sku) do update set netsuite_item_id = excluded.netsuite_item_id, source = excluded.source, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(sku)
+    .bind(netsuite_item_id)
+    .bind(by)
+    .bind(queue.now())
+    .execute(&mut *tx)
+    .await?;
+    let requeued = queue.requeue_cause_in(&mut tx, &format!("sku:{sku}")).await?;
+    tx.commit().await?;
+    queue.wake_all_if(requeued);
+    Ok(requeued)
+}
+
 /// The sales order body (without `externalId`: the upsert URL carries it).
 pub fn sales_order(
     order: &Order,
