@@ -31,19 +31,18 @@ struct Row {
 }
 
 fn settings(base_url: &str, account: &str, limit: usize) -> NetSuiteSettings {
+    use wns_sim::netsuite as sim;
+    let auth = AuthSettings::Tba(TbaCredentials::new(
+        sim::TEST_CONSUMER_KEY,
+        sim::TEST_CONSUMER_SECRET,
+        sim::TEST_TOKEN_ID,
+        sim::TEST_TOKEN_SECRET,
+    ));
     NetSuiteSettings {
-        account_id: account.into(),
         base_url: Some(base_url.into()),
-        auth: AuthSettings::Tba(TbaCredentials {
-            consumer_key: wns_sim::netsuite::TEST_CONSUMER_KEY.into(),
-            consumer_secret: wns_sim::netsuite::TEST_CONSUMER_SECRET.into(),
-            token_id: wns_sim::netsuite::TEST_TOKEN_ID.into(),
-            token_secret: wns_sim::netsuite::TEST_TOKEN_SECRET.into(),
-        }),
         governor: GovernorSettings { concurrency_limit: limit, ..GovernorSettings::default() },
         request_timeout_secs: 30,
-        retries: 3,
-        auth_pause_secs: 300,
+        ..NetSuiteSettings::new(account, auth)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use wns::{
-    netsuite::{AuthSettings, Governor, GovernorSettings, Lane, NetSuiteClient, NetSuiteSettings, TbaCredentials},
+    netsuite::{AuthSettings, Governor, Lane, NetSuiteClient, NetSuiteSettings, TbaCredentials},
     store::{Backend, Store},
     sync::customers::{Buyer, CustomerSync, MatchRule},
     testing::TestDb,
@@ -22,19 +22,16 @@ async fn harness(backend: Backend) -> Harness {
     let db = TestDb::new(backend).await;
     let store = db.store(4).await;
     let ns = NetSuiteSim::spawn(NetSuiteConfig::for_tests()).await.unwrap();
+    let auth = AuthSettings::Tba(TbaCredentials::new(
+        sim::TEST_CONSUMER_KEY,
+        sim::TEST_CONSUMER_SECRET,
+        sim::TEST_TOKEN_ID,
+        sim::TEST_TOKEN_SECRET,
+    ));
     let settings = NetSuiteSettings {
-        account_id: "1234567_SB1".into(),
         base_url: Some(ns.base_url.clone()),
-        auth: AuthSettings::Tba(TbaCredentials {
-            consumer_key: sim::TEST_CONSUMER_KEY.into(),
-            consumer_secret: sim::TEST_CONSUMER_SECRET.into(),
-            token_id: sim::TEST_TOKEN_ID.into(),
-            token_secret: sim::TEST_TOKEN_SECRET.into(),
-        }),
-        governor: GovernorSettings::default(),
         request_timeout_secs: 5,
-        retries: 3,
-        auth_pause_secs: 300,
+        ..NetSuiteSettings::new("1234567_SB1", auth)
     };
     let client = NetSuiteClient::new(&settings, Governor::local(&settings.governor)).unwrap();
     Harness { _db: db, store, ns, client }

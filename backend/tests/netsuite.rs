@@ -17,23 +17,15 @@ use wns_sim::netsuite::{
 const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../sim/testdata");
 
 fn tba(consumer_secret: &str, token_secret: &str) -> AuthSettings {
-    AuthSettings::Tba(TbaCredentials {
-        consumer_key: sim::TEST_CONSUMER_KEY.into(),
-        consumer_secret: consumer_secret.into(),
-        token_id: sim::TEST_TOKEN_ID.into(),
-        token_secret: token_secret.into(),
-    })
+    AuthSettings::Tba(TbaCredentials::new(sim::TEST_CONSUMER_KEY, consumer_secret, sim::TEST_TOKEN_ID, token_secret))
 }
 
 fn settings(ns: &RunningNetSuite, auth: AuthSettings, limit: usize) -> NetSuiteSettings {
     NetSuiteSettings {
-        account_id: "1234567_SB1".into(),
         base_url: Some(ns.base_url.clone()),
-        auth,
         governor: GovernorSettings { concurrency_limit: limit, ..GovernorSettings::default() },
         request_timeout_secs: 5,
-        retries: 3,
-        auth_pause_secs: 300,
+        ..NetSuiteSettings::new("1234567_SB1", auth)
     }
 }
 

@@ -6,10 +6,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use wns::{
-    netsuite::{
-        AuthSettings, ExternalId, Governor, GovernorSettings, Lane, NetSuiteClient, NetSuiteSettings, RecordKey,
-        TbaCredentials,
-    },
+    netsuite::{AuthSettings, ExternalId, Governor, Lane, NetSuiteClient, NetSuiteSettings, RecordKey, TbaCredentials},
     store::Backend,
     sync::{
         customers::{Buyer, CustomerSync},
@@ -27,19 +24,16 @@ fn recorded_order() -> Order {
 }
 
 fn client(base_url: &str) -> NetSuiteClient {
+    let auth = AuthSettings::Tba(TbaCredentials::new(
+        sim::TEST_CONSUMER_KEY,
+        sim::TEST_CONSUMER_SECRET,
+        sim::TEST_TOKEN_ID,
+        sim::TEST_TOKEN_SECRET,
+    ));
     let settings = NetSuiteSettings {
-        account_id: "1234567_SB1".into(),
         base_url: Some(base_url.into()),
-        auth: AuthSettings::Tba(TbaCredentials {
-            consumer_key: sim::TEST_CONSUMER_KEY.into(),
-            consumer_secret: sim::TEST_CONSUMER_SECRET.into(),
-            token_id: sim::TEST_TOKEN_ID.into(),
-            token_secret: sim::TEST_TOKEN_SECRET.into(),
-        }),
-        governor: GovernorSettings::default(),
         request_timeout_secs: 5,
-        retries: 3,
-        auth_pause_secs: 300,
+        ..NetSuiteSettings::new("1234567_SB1", auth)
     };
     NetSuiteClient::new(&settings, Governor::local(&settings.governor)).unwrap()
 }

@@ -21,21 +21,21 @@ use crate::{metrics::Metrics, queue::Queue, woo::webhook::Receiver};
 pub struct AppState {
     pub queue: Queue,
     pub metrics: Arc<Metrics>,
-    /// The webhook receiver; without `woocommerce.webhook_secret` every delivery is kept in
-    /// quarantine.
     pub webhooks: Arc<Receiver>,
+    /// `woocommerce.webhook_secret`; without it every delivery is kept in quarantine.
+    pub webhook_secret: Option<SecretString>,
     pub webhook_max_body: usize,
 }
 
 impl AppState {
     /// Must be called inside a tokio runtime (the receiver starts its writer task).
     pub fn new(queue: Queue, metrics: Arc<Metrics>) -> AppState {
-        let webhooks = Arc::new(Receiver::new(queue.clone(), None));
-        AppState { queue, metrics, webhooks, webhook_max_body: 2 * 1024 * 1024 }
+        let webhooks = Arc::new(Receiver::new(queue.clone()));
+        AppState { queue, metrics, webhooks, webhook_secret: None, webhook_max_body: 2 * 1024 * 1024 }
     }
 
     pub fn with_webhook_secret(mut self, secret: SecretString) -> AppState {
-        self.webhooks = Arc::new(Receiver::new(self.queue.clone(), Some(secret)));
+        self.webhook_secret = Some(secret);
         self
     }
 }

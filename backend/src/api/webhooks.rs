@@ -20,7 +20,8 @@ pub fn router(max_body: usize) -> Router<AppState> {
 
 async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let h = DeliveryHeaders::from_http(&headers);
-    let verdict = state.webhooks.receive(&h, &body).await.map_err(ApiError::Unavailable)?;
+    let verdict =
+        state.webhooks.receive(&h, &body, state.webhook_secret.as_ref()).await.map_err(ApiError::Unavailable)?;
     state.metrics.record_webhook(verdict.outcome());
     let status = StatusCode::from_u16(verdict.status()).expect("verdict statuses are valid");
     let message = match verdict.outcome() {

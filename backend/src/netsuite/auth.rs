@@ -91,6 +91,17 @@ pub struct TbaCredentials {
     pub token_secret: SecretString,
 }
 
+impl TbaCredentials {
+    pub fn new(consumer_key: &str, consumer_secret: &str, token_id: &str, token_secret: &str) -> TbaCredentials {
+        TbaCredentials {
+            consumer_key: consumer_key.into(),
+            consumer_secret: consumer_secret.into(),
+            token_id: token_id.into(),
+            token_secret: token_secret.into(),
+        }
+    }
+}
+
 impl std::fmt::Debug for TbaCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TbaCredentials")
@@ -365,15 +376,7 @@ mod tests {
     use super::*;
 
     fn signer(ck: &str, cs: &str, tk: &str, ts: &str) -> TbaSigner {
-        TbaSigner::new(
-            "1234567_SB1",
-            TbaCredentials {
-                consumer_key: ck.into(),
-                consumer_secret: cs.into(),
-                token_id: tk.into(),
-                token_secret: ts.into(),
-            },
-        )
+        TbaSigner::new("1234567_SB1", TbaCredentials::new(ck, cs, tk, ts))
     }
 
     /// RFC 5849 §3.4.1.1: the worked example of the signature base string.

@@ -72,6 +72,20 @@ fn default_auth_pause() -> u64 {
 }
 
 impl NetSuiteSettings {
+    /// The account with the documented defaults: NetSuite's host from the account id, default
+    /// governor, timeout, retries and pause.
+    pub fn new(account_id: &str, auth: AuthSettings) -> NetSuiteSettings {
+        NetSuiteSettings {
+            account_id: account_id.into(),
+            base_url: None,
+            auth,
+            governor: GovernorSettings::default(),
+            request_timeout_secs: default_timeout(),
+            retries: default_retries(),
+            auth_pause_secs: default_auth_pause(),
+        }
+    }
+
     /// `1234567_SB1` → `https://1234567-sb1.suitetalk.api.netsuite.com`, unless overridden.
     pub fn base_url(&self) -> Result<Url, String> {
         let raw = match &self.base_url {
@@ -145,20 +159,8 @@ mod tests {
     use super::*;
 
     fn settings(account: &str, base: Option<&str>) -> NetSuiteSettings {
-        NetSuiteSettings {
-            account_id: account.into(),
-            base_url: base.map(Into::into),
-            auth: AuthSettings::Tba(TbaCredentials {
-                consumer_key: "ck".into(),
-                consumer_secret: "cs".into(),
-                token_id: "tk".into(),
-                token_secret: "ts".into(),
-            }),
-            governor: GovernorSettings::default(),
-            request_timeout_secs: 60,
-            retries: 3,
-            auth_pause_secs: 300,
-        }
+        let auth = AuthSettings::Tba(TbaCredentials::new("ck", "cs", "tk", "ts"));
+        NetSuiteSettings { base_url: base.map(Into::into), ..NetSuiteSettings::new(account, auth) }
     }
 
     #[test]

@@ -78,13 +78,15 @@ pub async fn resolve_skus(
     now: i64,
 ) -> Result<BTreeMap<String, String>, MappingError> {
     let mut found = BTreeMap::new();
-    for sku in skus {
-        let row = sqlx::query("select netsuite_item_id from sku_map where sku = $1")
-            .bind(*sku)
-            .fetch_optional(store.pool())
-            .await?;
-        if let Some(r) = row {
-            found.insert(sku.to_string(), r.try_get::<String, _>(0)?);
+    if !skus.is_empty() {
+        let params: Vec<String> = (1..=skus.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("select sku, netsuite_item_id from sku_map where sku in ({})", params.join(", "));
+        let mut q = sqlx::query(&sql);
+        for sku in skus {
+            q = q.bind(*sku);
+        }
+        for r in q.fetch_all(store.pool()).await? {
+            found.insert(r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?);
         }
     }
     let missing: Vec<&str> = skus.iter().copied().filter(|s| !found.contains_key(*s)).collect();

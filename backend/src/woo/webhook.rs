@@ -134,8 +134,6 @@ fn is_ping(h: &DeliveryHeaders, body: &[u8]) -> bool {
 /// one writer; one commit per delivery would cap the receiver at a few hundred per second).
 pub struct Receiver {
     queue: Queue,
-    /// `None` when WooCommerce is not configured: deliveries are kept in quarantine.
-    secret: Option<SecretString>,
     writer: mpsc::Sender<Accept>,
 }
 
@@ -156,7 +154,7 @@ const GROUP: usize = 256;
 
 impl Receiver {
     /// Starts the writer task; it ends when the receiver is dropped.
-    pub fn new(queue: Queue, secret: Option<SecretString>) -> Receiver {
+    pub fn new(queue: Queue) -> Receiver {
         let (writer, rx) = mpsc::channel(4 * GROUP);
         // SQLite has one writer, so one task; PostgreSQL commits in parallel, and its round trips
         // cost more, so several tasks share the channel.
@@ -168,15 +166,21 @@ impl Receiver {
         for _ in 0..writers {
             tokio::spawn(write_groups(queue.clone(), rx.clone()));
         }
-        Receiver { queue, secret, writer }
+        Receiver { queue, writer }
     }
 
-    pub async fn receive(&self, h: &DeliveryHeaders, body: &[u8]) -> Result<Verdict, sqlx::Error> {
+    /// `secret`: `None` when WooCommerce is not configured, and every delivery is quarantined.
+    pub async fn receive(
+        &self,
+        h: &DeliveryHeaders,
+        body: &[u8],
+        secret: Option<&SecretString>,
+    ) -> Result<Verdict, sqlx::Error> {
         if is_ping(h, body) {
             self.keep(h, body, "ping", None).await?;
             return Ok(Verdict::Ping);
         }
-        let signed = match (&self.secret, &h.signature) {
+        let signed = match (secret, &h.signature) {
             (Some(secret), Some(sig)) => signature_valid(secret, body, sig),
             _ => false,
         };

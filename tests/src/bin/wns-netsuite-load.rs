@@ -45,19 +45,13 @@ async fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let store = Store::connect(&a.db, 4).await?;
     store.migrate().await?;
+    let auth =
+        AuthSettings::Tba(TbaCredentials::new(&a.consumer_key, &a.consumer_secret, &a.token_id, &a.token_secret));
     let settings = NetSuiteSettings {
-        account_id: a.account.clone(),
         base_url: Some(a.base_url.clone()),
-        auth: AuthSettings::Tba(TbaCredentials {
-            consumer_key: a.consumer_key.clone(),
-            consumer_secret: a.consumer_secret.clone().into(),
-            token_id: a.token_id.clone(),
-            token_secret: a.token_secret.clone().into(),
-        }),
         governor: GovernorSettings { concurrency_limit: a.limit, ..GovernorSettings::default() },
         request_timeout_secs: 30,
-        retries: 3,
-        auth_pause_secs: 300,
+        ..NetSuiteSettings::new(&a.account, auth)
     };
     let slots = GlobalSlots::new(store, &a.account, &a.id, settings.governor.budget()).await?;
     let client = NetSuiteClient::new(&settings, Governor::global(&settings.governor, slots))?;
