@@ -15,6 +15,7 @@ use crate::{
     netsuite::{self, NetSuiteClient},
     queue::{Handlers, Queue, Worker, WorkerOptions},
     store::Store,
+    sync::order_flow::OrderFlow,
 };
 
 pub struct Application {
@@ -24,6 +25,7 @@ pub struct Application {
     worker: Worker,
     netsuite: Option<NetSuiteClient>,
     woocommerce: Option<crate::woo::WooSettings>,
+    orders: Option<OrderFlow>,
 }
 
 impl Application {
@@ -35,6 +37,7 @@ impl Application {
         Self::with_queue(settings, queue, handlers).await
     }
 
+    /// With `[sync]` configured, the order flow's `woo.order` handler is added to `handlers`.
     pub async fn with_queue(settings: &Settings, queue: Queue, handlers: Handlers) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(settings.server.bind).await.map_err(|e| {
             anyhow::anyhow!(
@@ -49,6 +52,14 @@ impl Application {
             Some(ns) => Some(netsuite::connect(ns, queue.store(), &id, &metrics).await?),
             None => None,
         };
+        let (handlers, orders) = match (&settings.sync, &netsuite, &settings.woocommerce) {
+            (Some(sync), Some(ns), Some(woo)) => {
+                let woo = crate::woo::WooClient::new(woo).map_err(|e| anyhow::anyhow!("woocommerce: {e}"))?;
+                let flow = OrderFlow::new(ns.clone(), woo, queue.clone(), sync.clone());
+                (flow.register(handlers), Some(flow))
+            }
+            _ => (handlers, None),
+        };
         let opts = WorkerOptions {
             concurrency: settings.queue.workers,
             lease: settings.lease(),
@@ -62,7 +73,7 @@ impl Application {
             state = state.with_webhook_secret(woo.webhook_secret.clone());
             state.webhook_max_body = woo.webhook_max_body_bytes;
         }
-        Ok(Application { listener, addr, state, worker, netsuite, woocommerce: settings.woocommerce.clone() })
+        Ok(Application { listener, addr, state, worker, netsuite, woocommerce: settings.woocommerce.clone(), orders })
     }
 
     pub fn port(&self) -> u16 {
@@ -82,10 +93,18 @@ impl Application {
         self.netsuite.as_ref()
     }
 
+    /// The order flow, when `[sync]` is configured.
+    pub fn orders(&self) -> Option<&OrderFlow> {
+        self.orders.as_ref()
+    }
+
     /// Serves until `shutdown` is cancelled, then stops accepting, winds the worker down (see
     /// [`Worker::run`]) and closes the database.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let Application { listener, state, worker, woocommerce, .. } = self;
+        let Application { listener, state, worker, woocommerce, orders, .. } = self;
+        if let Some(flow) = orders {
+            tokio::spawn(flow.run_recheck(shutdown.clone()));
+        }
         let store = state.queue.store().clone();
         if let Some(woo) = woocommerce {
             tokio::spawn(crate::woo::run_background(woo, state.queue.clone(), state.metrics.clone(), shutdown.clone()));

@@ -14,7 +14,7 @@ use figment::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::{netsuite::NetSuiteSettings, queue::RetryPolicy, woo::WooSettings};
+use crate::{netsuite::NetSuiteSettings, queue::RetryPolicy, sync::SyncSettings, woo::WooSettings};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +31,9 @@ pub struct Settings {
     /// Absent until the store is configured; webhooks are then kept in quarantine.
     #[serde(default)]
     pub woocommerce: Option<WooSettings>,
+    /// Absent: orders are received and kept, not posted. Needs `netsuite` and `woocommerce`.
+    #[serde(default)]
+    pub sync: Option<SyncSettings>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -102,13 +105,14 @@ impl Default for Settings {
             log: LogSettings { format: LogFormat::Human, filter: "info".into() },
             netsuite: None,
             woocommerce: None,
+            sync: None,
         }
     }
 }
 
 /// The top-level keys of [`Settings`]: a `WNS_<KEY>…` variable is configuration when it starts
 /// with one of these.
-const TOP_LEVEL_KEYS: &[&str] = &["site", "server", "database", "queue", "log", "netsuite", "woocommerce"];
+const TOP_LEVEL_KEYS: &[&str] = &["site", "server", "database", "queue", "log", "netsuite", "woocommerce", "sync"];
 
 /// Where the settings came from, for the first log lines of `serve`.
 #[derive(Debug, Clone)]
@@ -178,7 +182,10 @@ impl Settings {
         for (key, value) in pairs {
             fig = fig.merge((key.as_str(), parse_env_value(&value)));
         }
-        let settings: Settings = fig.extract().map_err(|e| ConfigError::Parse(Box::new(e)))?;
+        let mut settings: Settings = fig.extract().map_err(|e| ConfigError::Parse(Box::new(e)))?;
+        if let Some(sync) = &mut settings.sync {
+            sync.orders.site = settings.site.clone();
+        }
         settings.validate()?;
         Ok((settings, Provenance { file: used_file, env_keys }))
     }
@@ -210,6 +217,12 @@ impl Settings {
         }
         if let Some(woo) = &self.woocommerce {
             woo.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
+        }
+        if let Some(sync) = &self.sync {
+            sync.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
+            if self.netsuite.is_none() || self.woocommerce.is_none() {
+                return invalid("sync", "needs [netsuite] and [woocommerce] configured too");
+            }
         }
         Ok(())
     }

@@ -2,8 +2,6 @@
 //! a sales order: NetSuite's own total equals WooCommerce's to the cent, in both coupon modes, on
 //! SQLite and PostgreSQL. An unmapped SKU is named, not guessed.
 
-use std::collections::BTreeMap;
-
 use rust_decimal::Decimal;
 use wns::{
     netsuite::{AuthSettings, ExternalId, Governor, Lane, NetSuiteClient, NetSuiteSettings, RecordKey, TbaCredentials},
@@ -11,6 +9,7 @@ use wns::{
     sync::{
         customers::{Buyer, CustomerSync},
         orders::{CouponMode, MappingError, OrderMapping, resolve_skus, sales_order},
+        routing::Route,
     },
     testing::TestDb,
     woo::model::Order,
@@ -66,17 +65,11 @@ async fn the_recorded_order_posts_with_netsuites_total_equal_to_woocommerces(bac
 
     for (mode, eid) in [(CouponMode::LineRates, "wc-shop-order-23"), (CouponMode::DiscountItem, "wc-shop-order-23-d")] {
         let mapping = OrderMapping {
-            site: "shop".into(),
-            subsidiary: "1".into(),
-            shipping_item: shipping.clone(),
-            fee_item: fee.clone(),
             coupon_mode: mode,
             discount_item: Some(discount.clone()),
-            ship_methods: BTreeMap::new(),
-            order_id_field: "custbody_wc_order_id".into(),
-            order_number_field: "custbody_wc_order_number".into(),
+            ..OrderMapping::new("shop", "1", &shipping, &fee)
         };
-        let body = sales_order(&order, &customer.netsuite_id, &items, &mapping).unwrap();
+        let body = sales_order(&order, &customer.netsuite_id, &items, &mapping, &Route::Unrouted).unwrap();
         let so = c.upsert(Lane::Orders, "salesOrder", &ExternalId::parse(eid).unwrap(), &body).await.unwrap();
         let got = c.get(Lane::Orders, "salesOrder", &RecordKey::Internal(so.id), false).await.unwrap().unwrap();
         let total: Decimal = got["total"].to_string().parse().unwrap();

@@ -20,6 +20,21 @@ pub enum ExceptionKind {
     WebhookMiss,
     /// NetSuite rejected the credentials.
     NetSuiteLogin,
+    /// An order line's SKU has no NetSuite item (entity `sku:<SKU>`).
+    UnmappedSku,
+    /// A WooCommerce line item without a SKU (entity `order:<id>`).
+    MissingSku,
+    /// NetSuite refused an item on a sales order: not sold in the subsidiary, no price level,
+    /// inactive (entity `item:<NetSuite id>`).
+    ItemNotSellable,
+    /// NetSuite refused the customer's details (entity `order:<id>`).
+    CustomerRejected,
+    /// NetSuite's tax differs from WooCommerce's by more than the tolerance (entity `order:<id>`).
+    TaxDifference,
+    /// The order changed in WooCommerce after NetSuite fulfilled (part of) it (entity `order:<id>`).
+    ChangedAfterFulfilment,
+    /// NetSuite refused the sales order for a reason not tied to one item (entity `order:<id>`).
+    SalesOrderRejected,
 }
 
 impl ExceptionKind {
@@ -29,15 +44,28 @@ impl ExceptionKind {
             ExceptionKind::WebhookDisabled => "webhook_disabled",
             ExceptionKind::WebhookMiss => "webhook_miss",
             ExceptionKind::NetSuiteLogin => "netsuite_login",
+            ExceptionKind::UnmappedSku => "unmapped_sku",
+            ExceptionKind::MissingSku => "missing_sku",
+            ExceptionKind::ItemNotSellable => "item_not_sellable",
+            ExceptionKind::CustomerRejected => "customer_rejected",
+            ExceptionKind::TaxDifference => "tax_difference",
+            ExceptionKind::ChangedAfterFulfilment => "changed_after_fulfilment",
+            ExceptionKind::SalesOrderRejected => "sales_order_rejected",
         }
     }
 
     pub fn owner(self) -> Owner {
         match self {
-            ExceptionKind::WebhookMalformed | ExceptionKind::WebhookDisabled | ExceptionKind::WebhookMiss => {
-                Owner::Ecommerce
-            }
-            ExceptionKind::NetSuiteLogin => Owner::Operations,
+            ExceptionKind::WebhookMalformed
+            | ExceptionKind::WebhookDisabled
+            | ExceptionKind::WebhookMiss
+            | ExceptionKind::UnmappedSku
+            | ExceptionKind::MissingSku
+            | ExceptionKind::ItemNotSellable
+            | ExceptionKind::SalesOrderRejected => Owner::Ecommerce,
+            ExceptionKind::NetSuiteLogin | ExceptionKind::ChangedAfterFulfilment => Owner::Operations,
+            ExceptionKind::CustomerRejected => Owner::CustomerService,
+            ExceptionKind::TaxDifference => Owner::Finance,
         }
     }
 }

@@ -1,5 +1,55 @@
-//! The flows, one file each (see `shared/DESIGN.md`): so far the customers every order needs and
-//! the mapping of an order to its sales order.
+//! The flows, one file each (see `shared/DESIGN.md`): the customers every order needs, the
+//! mapping of an order to its sales order, where it ships from, and the `woo.order` job that
+//! ties them together.
 
 pub mod customers;
+pub mod order_flow;
 pub mod orders;
+pub mod routing;
+
+use serde::{Deserialize, Serialize};
+
+/// `[sync]`: which orders go to NetSuite and how.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSettings {
+    /// WooCommerce statuses whose orders are posted (add `on-hold` to post unpaid bank transfers).
+    #[serde(default = "default_statuses")]
+    pub statuses: Vec<String>,
+    /// How often orders blocked on causes fixed inside NetSuite (items, tax, login) are looked at.
+    #[serde(default = "default_recheck")]
+    pub recheck_secs: u64,
+    pub orders: orders::OrderMapping,
+    #[serde(default)]
+    pub routing: routing::RoutingSettings,
+}
+
+fn default_statuses() -> Vec<String> {
+    vec!["processing".into(), "completed".into()]
+}
+
+fn default_recheck() -> u64 {
+    300
+}
+
+impl SyncSettings {
+    pub fn new(orders: orders::OrderMapping) -> SyncSettings {
+        SyncSettings {
+            statuses: default_statuses(),
+            recheck_secs: default_recheck(),
+            orders,
+            routing: routing::RoutingSettings::default(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        const KNOWN: &[&str] = &["pending", "processing", "on-hold", "completed"];
+        if let Some(s) = self.statuses.iter().find(|s| !KNOWN.contains(&s.as_str())) {
+            return Err(("sync.statuses", format!("{s:?} is not a status to post; use some of {KNOWN:?}")));
+        }
+        if self.recheck_secs == 0 {
+            return Err(("sync.recheck_secs", "must be at least 1".into()));
+        }
+        self.orders.validate()
+    }
+}

@@ -17,7 +17,9 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sqlx::Row;
 
+use super::routing::Route;
 use crate::{
+    monitor::exceptions::{self, ExceptionKind},
     netsuite::{
         Lane, NetSuiteClient, NsError,
         suiteql::{WindowedQuery, in_list},
@@ -35,24 +37,117 @@ pub enum CouponMode {
     DiscountItem,
 }
 
-/// The NetSuite side of the mapping, from configuration.
+/// Whose tax NetSuite's sales order carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxMode {
+    /// WooCommerce's tax per line is posted as the line's tax amount (the default): NetSuite's
+    /// total is WooCommerce's to the cent by construction.
+    Woocommerce,
+    /// NetSuite's tax engine calculates; the order is posted Pending Approval, its total compared
+    /// with WooCommerce's, and approved only within `tax_tolerance`.
+    Netsuite,
+}
+
+/// The NetSuite side of the mapping: `[sync.orders]` in the configuration.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct OrderMapping {
+    /// Filled from the top-level `site`; part of every external id.
+    #[serde(default, skip_serializing)]
     pub site: String,
     pub subsidiary: String,
     /// Item posting shipping charges (an Other Charge item).
     pub shipping_item: String,
     /// Item posting WooCommerce fees.
     pub fee_item: String,
+    #[serde(default = "line_rates")]
     pub coupon_mode: CouponMode,
     /// Needed with `coupon_mode = "discount_item"`.
+    #[serde(default)]
     pub discount_item: Option<String>,
-    /// WooCommerce shipping method id → NetSuite ship method id.
+    /// WooCommerce shipping method id (`flat_rate`, `free_shipping`) → NetSuite ship method id.
     #[serde(default)]
     pub ship_methods: BTreeMap<String, String>,
     /// Custom body fields receiving the WooCommerce order id and number.
+    #[serde(default = "order_id_field")]
     pub order_id_field: String,
+    #[serde(default = "order_number_field")]
     pub order_number_field: String,
+    #[serde(default = "woocommerce_tax")]
+    pub tax_mode: TaxMode,
+    /// With `tax_mode = "netsuite"`: the largest difference between NetSuite's total and
+    /// WooCommerce's that is accepted (default one cent).
+    #[serde(default = "cent")]
+    pub tax_tolerance: Decimal,
+    /// WooCommerce payment gateway id (`woocommerce_payments`, `bacs`) → NetSuite payment method id.
+    #[serde(default)]
+    pub payment_methods: BTreeMap<String, String>,
+    /// Custom body field receiving the gateway's transaction id (the charge id for WooPayments).
+    #[serde(default = "transaction_id_field")]
+    pub transaction_id_field: String,
+}
+
+fn line_rates() -> CouponMode {
+    CouponMode::LineRates
+}
+fn order_id_field() -> String {
+    "custbody_wc_order_id".into()
+}
+fn order_number_field() -> String {
+    "custbody_wc_order_number".into()
+}
+fn transaction_id_field() -> String {
+    "custbody_wc_transaction_id".into()
+}
+fn woocommerce_tax() -> TaxMode {
+    TaxMode::Woocommerce
+}
+fn cent() -> Decimal {
+    Decimal::new(1, 2)
+}
+
+impl OrderMapping {
+    /// The defaults for everything but the NetSuite records every shop must name.
+    pub fn new(site: &str, subsidiary: &str, shipping_item: &str, fee_item: &str) -> OrderMapping {
+        OrderMapping {
+            site: site.into(),
+            subsidiary: subsidiary.into(),
+            shipping_item: shipping_item.into(),
+            fee_item: fee_item.into(),
+            coupon_mode: line_rates(),
+            discount_item: None,
+            ship_methods: BTreeMap::new(),
+            order_id_field: order_id_field(),
+            order_number_field: order_number_field(),
+            tax_mode: woocommerce_tax(),
+            tax_tolerance: cent(),
+            payment_methods: BTreeMap::new(),
+            transaction_id_field: transaction_id_field(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        for (key, v) in [
+            ("sync.orders.subsidiary", &self.subsidiary),
+            ("sync.orders.shipping_item", &self.shipping_item),
+            ("sync.orders.fee_item", &self.fee_item),
+        ] {
+            if v.trim().is_empty() {
+                return Err((key, "must be a NetSuite internal id".into()));
+            }
+        }
+        if self.coupon_mode == CouponMode::DiscountItem && self.discount_item.is_none() {
+            return Err((
+                "sync.orders.discount_item",
+                "coupon_mode = \"discount_item\" needs the NetSuite Discount item's internal id".into(),
+            ));
+        }
+        if self.tax_tolerance < Decimal::ZERO {
+            return Err(("sync.orders.tax_tolerance", "must not be negative".into()));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,25 +233,29 @@ pub async fn save_mapping(
     let requeued = queue.requeue_cause_in(&mut tx, &format!("sku:{sku}")).await?;
     tx.commit().await?;
     queue.wake_all_if(requeued);
+    exceptions::resolve(queue.store(), ExceptionKind::UnmappedSku, &format!("sku:{sku}"), queue.now()).await?;
     Ok(requeued)
 }
 
-/// The sales order body (without `externalId`: the upsert URL carries it).
+/// The sales order body (without `externalId`: the upsert URL carries it). Product lines come
+/// first, in WooCommerce's order, so line `n` of the body is line item `n` of the order.
 pub fn sales_order(
     order: &Order,
     customer: &str,
     items: &BTreeMap<String, String>,
     m: &OrderMapping,
+    route: &Route,
 ) -> Result<Value, MappingError> {
+    let tax = |t: Decimal| (m.tax_mode == TaxMode::Woocommerce).then_some(t);
     let mut lines = Vec::new();
     let mut discount = Decimal::ZERO;
     let mut discount_tax = Decimal::ZERO;
-    for li in &order.line_items {
+    for (n, li) in order.line_items.iter().enumerate() {
         if li.sku.is_empty() {
             return Err(MappingError::NoSku { line: li.id, name: li.name.clone() });
         }
         let item = items.get(&li.sku).ok_or_else(|| MappingError::Unmapped(li.sku.clone()))?;
-        let (amount, tax) = match m.coupon_mode {
+        let (amount, line_tax) = match m.coupon_mode {
             CouponMode::LineRates => (li.total, li.total_tax),
             CouponMode::DiscountItem => {
                 discount += li.subtotal - li.total;
@@ -164,18 +263,22 @@ pub fn sales_order(
                 (li.subtotal, li.subtotal_tax)
             }
         };
-        lines.push(line(item, li.quantity, amount, tax, &li.name));
+        let mut l = line(item, li.quantity, amount, tax(line_tax), &li.name);
+        if let Some(loc) = route.location_of_line(n) {
+            l["location"] = json!({ "id": loc });
+        }
+        lines.push(l);
     }
     if m.coupon_mode == CouponMode::DiscountItem && !discount.is_zero() {
         let item = m.discount_item.as_deref().ok_or(MappingError::NoDiscountItem)?;
         let codes: Vec<&str> = order.coupon_lines.iter().map(|c| c.code.as_str()).collect();
-        lines.push(line(item, 1, -discount, -discount_tax, &format!("Coupons: {}", codes.join(", "))));
+        lines.push(line(item, 1, -discount, tax(-discount_tax), &format!("Coupons: {}", codes.join(", "))));
     }
     for s in &order.shipping_lines {
-        lines.push(line(&m.shipping_item, 1, s.total, s.total_tax, &s.method_title));
+        lines.push(line(&m.shipping_item, 1, s.total, tax(s.total_tax), &s.method_title));
     }
     for f in &order.fee_lines {
-        lines.push(line(&m.fee_item, 1, f.total, f.total_tax, &f.name));
+        lines.push(line(&m.fee_item, 1, f.total, tax(f.total_tax), &f.name));
     }
     let mut body = json!({
         "entity": { "id": customer },
@@ -192,19 +295,35 @@ pub fn sales_order(
     if let Some(ship) = order.shipping_lines.first().and_then(|s| m.ship_methods.get(&s.method_id)) {
         body["shipMethod"] = json!({ "id": ship });
     }
+    if let Some(loc) = route.order_location() {
+        body["location"] = json!({ "id": loc });
+    }
+    if let Some(pm) = m.payment_methods.get(&order.payment_method) {
+        body["paymentMethod"] = json!({ "id": pm });
+    }
+    if !order.transaction_id.is_empty() {
+        body[m.transaction_id_field.as_str()] = json!(order.transaction_id);
+    }
+    if m.tax_mode == TaxMode::Netsuite {
+        // Held until NetSuite's total is compared with WooCommerce's (see `order_flow`).
+        body["orderStatus"] = json!({ "id": "A" });
+    }
     Ok(body)
 }
 
-fn line(item: &str, quantity: i64, amount: Decimal, tax: Decimal, description: &str) -> Value {
+fn line(item: &str, quantity: i64, amount: Decimal, tax: Option<Decimal>, description: &str) -> Value {
     let rate = if quantity != 0 { (amount / Decimal::from(quantity)).round_dp(4) } else { amount };
-    json!({
+    let mut l = json!({
         "item": { "id": item },
         "quantity": quantity,
         "rate": number(rate),
         "amount": number(amount),
-        "taxAmount": number(tax),
         "description": description,
-    })
+    });
+    if let Some(t) = tax {
+        l["taxAmount"] = number(t);
+    }
+    l
 }
 
 /// A JSON number whose text is the decimal's text. serde_json holds it as an f64, whose shortest

@@ -1,0 +1,280 @@
+//! The order flow end to end through both simulators, on SQLite and PostgreSQL: checkouts in the
+//! WooCommerce simulator, `woo.order` jobs run by a real worker, sales orders and customers in the
+//! NetSuite simulator, counted by the simulators themselves.
+
+#[path = "support/flow.rs"]
+mod support;
+
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+use wns::{
+    monitor::exceptions,
+    store::Backend,
+    sync::{
+        order_flow::Synced,
+        orders::{CouponMode, save_mapping},
+        routing::RouteRule,
+    },
+};
+use wns_api_types::JobState;
+use wns_sim::woo::{Address, Checkout, ShippingChoice};
+
+const SETTLE: Duration = Duration::from_secs(20);
+
+fn dec(v: &Value) -> Decimal {
+    v.to_string().trim_matches('"').parse().unwrap()
+}
+
+fn meta(order: &Value, key: &str) -> Option<String> {
+    order["meta_data"]
+        .as_array()?
+        .iter()
+        .find(|m| m["key"] == key)
+        .map(|m| m["value"].as_str().map(str::to_string).unwrap_or_else(|| m["value"].to_string()))
+}
+
+fn guest(email: &str) -> Address {
+    Address { email: email.into(), ..Address::us_ca() }
+}
+
+async fn a_new_guest_then_the_order_and_a_repeat_costs_no_netsuite_write(backend: Backend) {
+    let f = support::flow(backend, |_, _| {}).await;
+    let (mug, _) = f.product("WNS-MUG", Decimal::new(1250, 2), true);
+    let order = f.woo.sim.checkout(Checkout::guest(guest("sam@example.com")).line(mug, 2)).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+
+    let so = f.sales_order(order.id).expect("the sales order exists by its external id");
+    assert_eq!(dec(&so["total"]), order.total, "NetSuite's total is WooCommerce's");
+    assert_eq!(f.ns.sim.record_count("customer"), 1);
+    let customer = f.ns.sim.records("customer").pop().unwrap();
+    assert_eq!(so["entity"]["id"], customer["id"], "the customer came first and the order is hers");
+    assert_eq!(so["custbody_wc_order_id"], order.id.to_string());
+    let wc = f.woo.sim.order(order.id).unwrap();
+    assert_eq!(meta(&wc, "_netsuite_sales_order_id").as_deref(), so["id"].as_str());
+    assert_eq!(meta(&wc, "_netsuite_sales_order_number").as_deref(), so["tranId"].as_str());
+    assert_eq!(meta(&wc, "_wns_customer_match").as_deref(), Some("created"));
+    let rule: String = sqlx::query_scalar("select customer_rule from order_links where wc_order_id = $1")
+        .bind(order.id as i64)
+        .fetch_one(f.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rule, "created", "the rule that matched is recorded with the order");
+
+    // The meta write makes WooCommerce send `order.updated`; a retry or a duplicate delivery is
+    // the same job again. None of them writes to NetSuite.
+    let writes = |c: &wns_sim::netsuite::Counters| {
+        c.requests_by_op
+            .iter()
+            .filter(|(op, _)| op.starts_with("upsert") || op.starts_with("create") || op.starts_with("patch"))
+            .map(|(_, n)| n)
+            .sum::<u64>()
+    };
+    let before = writes(&f.ns.sim.counters());
+    assert_eq!(f.flow.sync_order(order.id).await.unwrap(), Synced::Unchanged);
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    assert_eq!(writes(&f.ns.sim.counters()), before, "a repeat writes nothing to NetSuite");
+    assert_eq!(f.ns.sim.record_count("salesOrder"), 1);
+}
+
+async fn the_same_guest_twice_is_one_customer_and_a_registered_one_is_hers_by_external_id(backend: Backend) {
+    let f = support::flow(backend, |_, _| {}).await;
+    let (mug, _) = f.product("WNS-MUG", Decimal::new(1250, 2), true);
+    let first = f.woo.sim.checkout(Checkout::guest(guest("Jane.Doe@Example.com")).line(mug, 1)).unwrap();
+    let second = f.woo.sim.checkout(Checkout::guest(guest("jane.doe@example.com")).line(mug, 3)).unwrap();
+    let uid = f.woo.sim.add_customer("Reg", "Istered", "reg@example.com");
+    let third = f.woo.sim.checkout(Checkout::guest(guest("reg@example.com")).customer(uid).line(mug, 1)).unwrap();
+    for o in [&first, &second, &third] {
+        f.enqueue(o.id).await;
+        f.settle(SETTLE).await;
+    }
+    assert_eq!(f.ns.sim.record_count("customer"), 2, "one guest (e-mail case ignored) and one registered");
+    let (a, b) = (f.sales_order(first.id).unwrap(), f.sales_order(second.id).unwrap());
+    assert_eq!(a["entity"]["id"], b["entity"]["id"]);
+    let reg = f.ns.sim.find_by_external_id("customer", &format!("wc-shop-customer-{uid}")).expect("registered by id");
+    assert_eq!(f.sales_order(third.id).unwrap()["entity"]["id"], reg["id"]);
+    let wc = f.woo.sim.order(second.id).unwrap();
+    assert_eq!(meta(&wc, "_wns_customer_match").as_deref(), Some("linked_id"));
+}
+
+async fn coupon_shipping_fee_and_tax_reach_netsuite_to_the_cent(backend: Backend) {
+    for mode in [CouponMode::LineRates, CouponMode::DiscountItem] {
+        let f = support::flow(backend, |s, _| s.orders.coupon_mode = mode).await;
+        let (mug, _) = f.product("WNS-MUG", Decimal::new(1250, 2), true);
+        let (tee, _) = f.product("TEE-BR", Decimal::new(1999, 2), true);
+        f.woo.sim.add_coupon("TENOFF", "percent", "10");
+        let c = Checkout::guest(guest("coupon@example.com"))
+            .line(mug, 3)
+            .line(tee, 1)
+            .coupon("TENOFF")
+            .shipping(ShippingChoice::flat_rate(Decimal::new(795, 2)))
+            .fee("Gift wrap", Decimal::new(250, 2), true);
+        let order = f.woo.sim.checkout(c).unwrap();
+        assert!(order.total_tax > Decimal::ZERO, "California tax applies");
+        f.enqueue(order.id).await;
+        f.settle(SETTLE).await;
+        let so = f.sales_order(order.id).unwrap_or_else(|| panic!("{mode:?}: no sales order"));
+        assert_eq!(dec(&so["total"]), order.total, "{mode:?}: NetSuite's total equals WooCommerce's");
+        assert_eq!(dec(&so["taxTotal"]), order.total_tax, "{mode:?}: and so does the tax");
+    }
+}
+
+async fn orders_route_by_country_rule_and_by_stock(backend: Backend) {
+    let f = support::flow(backend, |s, locations| {
+        s.routing.rules.push(RouteRule {
+            country: "GB".into(),
+            regions: vec![],
+            postcode_prefixes: vec![],
+            location: locations[1].clone(),
+        });
+        // East, central, west: the order of preference.
+        s.routing.locations = locations.to_vec();
+    })
+    .await;
+    let [east, central, west] = f.locations.clone();
+    let (mug, Some(mug_item)) = f.product("WNS-MUG", Decimal::new(1250, 2), true) else { unreachable!() };
+    let (tee, Some(tee_item)) = f.product("TEE-BR", Decimal::new(1999, 2), true) else { unreachable!() };
+    f.ns.sim.set_stock(&mug_item, &east, 1, 1);
+    f.ns.sim.set_stock(&mug_item, &west, 10, 10);
+    f.ns.sim.set_stock(&tee_item, &west, 1, 1);
+    f.ns.sim.set_stock(&tee_item, &east, 5, 5);
+
+    let uk = f.woo.sim.checkout(Checkout::guest(Address::gb()).line(mug, 2)).unwrap();
+    let whole = f.woo.sim.checkout(Checkout::guest(guest("a@example.com")).line(mug, 2).line(tee, 1)).unwrap();
+    let split = f.woo.sim.checkout(Checkout::guest(guest("b@example.com")).line(mug, 2).line(tee, 3)).unwrap();
+    for o in [&uk, &whole, &split] {
+        f.enqueue(o.id).await;
+    }
+    f.settle(SETTLE).await;
+    let loc = |v: &Value| v["location"]["id"].as_str().map(str::to_string);
+    assert_eq!(loc(&f.sales_order(uk.id).unwrap()).as_deref(), Some(central.as_str()), "the GB rule");
+    assert_eq!(loc(&f.sales_order(whole.id).unwrap()).as_deref(), Some(west.as_str()), "west has it all");
+    let so = f.sales_order(split.id).unwrap();
+    let lines: Vec<Option<String>> = so["item"]["items"].as_array().unwrap().iter().take(2).map(loc).collect();
+    assert_eq!(lines, vec![Some(west.clone()), Some(east.clone())], "nobody has it all: lines split");
+}
+
+async fn an_unmapped_sku_blocks_and_the_mapping_posts_it_with_no_manual_step(backend: Backend) {
+    let f = support::flow(backend, |_, _| {}).await;
+    let (odd, _) = f.product("ODD-SKU-1", Decimal::new(500, 2), false);
+    let item = f.ns.sim.seed_item(wns_sim::netsuite::SeedItem::new("Oddity, large"));
+    let order = f.woo.sim.checkout(Checkout::guest(guest("odd@example.com")).line(odd, 1)).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    assert!(f.sales_order(order.id).is_none());
+    assert_eq!(f.queue.summary().await.unwrap().total(JobState::Blocked), 1, "blocked, not failed");
+    let open = exceptions::open(&f.store, Some(exceptions::ExceptionKind::UnmappedSku)).await.unwrap();
+    assert_eq!((open.len(), open[0].owner.as_str(), open[0].entity_key.as_str()), (1, "ecommerce", "sku:ODD-SKU-1"));
+
+    assert_eq!(save_mapping(&f.queue, "ODD-SKU-1", &item, "merch@shop").await.unwrap(), 1);
+    f.settle(SETTLE).await;
+    let so = f.sales_order(order.id).expect("posted by itself after the mapping");
+    assert_eq!(so["item"]["items"][0]["item"]["id"].as_str(), Some(item.as_str()));
+    assert!(exceptions::open(&f.store, Some(exceptions::ExceptionKind::UnmappedSku)).await.unwrap().is_empty());
+}
+
+async fn cancelled_after_posting_closes_the_lines_restored_reopens_and_fulfilled_is_left_alone(backend: Backend) {
+    let f = support::flow(backend, |_, _| {}).await;
+    let (mug, _) = f.product("WNS-MUG", Decimal::new(1250, 2), true);
+    let order = f.woo.sim.checkout(Checkout::guest(guest("c@example.com")).line(mug, 2)).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    assert!(f.sales_order(order.id).is_some());
+
+    f.woo.sim.update_order_status(order.id, "cancelled").unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    let so = f.sales_order(order.id).unwrap();
+    assert_eq!(so["orderStatus"]["id"], "H", "closed");
+    assert!(so["item"]["items"].as_array().unwrap().iter().all(|l| l["isClosed"] == true));
+
+    // Back to processing (a restore): the whole body again, lines open.
+    f.woo.sim.update_order_status(order.id, "processing").unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    let so = f.sales_order(order.id).unwrap();
+    assert_eq!(so["orderStatus"]["id"], "B", "open again");
+    assert_eq!(f.ns.sim.record_count("salesOrder"), 1);
+
+    // Fulfilled in NetSuite, then cancelled in WooCommerce: an exception, not a silent edit.
+    f.ns.sim.fulfil(so["id"].as_str().unwrap(), &["1Z999"]);
+    f.woo.sim.update_order_status(order.id, "cancelled").unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    let so = f.sales_order(order.id).unwrap();
+    assert!(so["item"]["items"].as_array().unwrap().iter().all(|l| l["isClosed"] != true), "left as it is");
+    let open = exceptions::open(&f.store, Some(exceptions::ExceptionKind::ChangedAfterFulfilment)).await.unwrap();
+    assert_eq!((open.len(), open[0].owner.as_str()), (1, "operations"));
+}
+
+async fn a_deleted_order_closes_its_sales_order(backend: Backend) {
+    let f = support::flow(backend, |_, _| {}).await;
+    let (mug, _) = f.product("WNS-MUG", Decimal::new(1250, 2), true);
+    let order = f.woo.sim.checkout(Checkout::guest(guest("d@example.com")).line(mug, 1)).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    f.woo.sim.delete_order(order.id).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    assert_eq!(f.sales_order(order.id).unwrap()["orderStatus"]["id"], "H", "trashed → closed");
+    f.woo.sim.restore_order(order.id).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    assert_eq!(f.sales_order(order.id).unwrap()["orderStatus"]["id"], "B", "restored → open");
+}
+
+async fn an_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilment_raises(backend: Backend) {
+    let f = support::flow(backend, |_, _| {}).await;
+    let (mug, _) = f.product("WNS-MUG", Decimal::new(1250, 2), true);
+    let order = f.woo.sim.checkout(Checkout::guest(guest("e@example.com")).line(mug, 1)).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    // An edit in wp-admin, through the REST API as any client would make it.
+    edit(&f, order.id, serde_json::json!({ "transaction_id": "pi_3NEWCHARGE" })).await;
+    match f.flow.sync_order(order.id).await.unwrap() {
+        Synced::Posted { updated: true, .. } => {}
+        other => panic!("expected an update, got {other:?}"),
+    }
+    assert_eq!(f.ns.sim.record_count("salesOrder"), 1, "the same sales order, updated");
+    let so = f.sales_order(order.id).unwrap();
+    assert_eq!(so["custbody_wc_transaction_id"], "pi_3NEWCHARGE");
+    f.ns.sim.fulfil(so["id"].as_str().unwrap(), &[]);
+    edit(&f, order.id, serde_json::json!({ "transaction_id": "pi_3AGAIN" })).await;
+    assert_eq!(f.flow.sync_order(order.id).await.unwrap(), Synced::Frozen);
+    let open = exceptions::open(&f.store, Some(exceptions::ExceptionKind::ChangedAfterFulfilment)).await.unwrap();
+    assert_eq!(open.len(), 1);
+}
+
+/// `PUT wc/v3/orders/<id>` as wp-admin's REST client sends it (Basic auth behind an HTTPS proxy).
+async fn edit(f: &support::Flow, id: u64, body: Value) {
+    let res = reqwest::Client::new()
+        .put(format!("{}/wp-json/wc/v3/orders/{id}", f.woo.base_url))
+        .basic_auth(wns_sim::woo::TEST_CONSUMER_KEY, Some(wns_sim::woo::TEST_CONSUMER_SECRET))
+        .header("X-Forwarded-Proto", "https")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+}
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Postgres).await } )* }
+    };
+}
+
+on_both_databases!(
+    a_new_guest_then_the_order_and_a_repeat_costs_no_netsuite_write,
+    the_same_guest_twice_is_one_customer_and_a_registered_one_is_hers_by_external_id,
+    coupon_shipping_fee_and_tax_reach_netsuite_to_the_cent,
+    orders_route_by_country_rule_and_by_stock,
+    an_unmapped_sku_blocks_and_the_mapping_posts_it_with_no_manual_step,
+    cancelled_after_posting_closes_the_lines_restored_reopens_and_fulfilled_is_left_alone,
+    a_deleted_order_closes_its_sales_order,
+    an_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilment_raises,
+);
