@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use netsuite_support::{error_of, start_with};
+use serde_json::json;
 use wns_sim::netsuite::{Faults, LatencyProfile, NetSuiteConfig};
 
 const LIMITS: &str = "/services/rest/system/v1/governanceLimits";
@@ -74,4 +75,44 @@ async fn limits_and_counters_can_be_changed_while_running() {
     assert_eq!(body["accountConcurrencyLimit"], 3);
     ns.sim().reset_counters();
     assert_eq!(ns.sim().counters().requests, 0);
+}
+
+#[tokio::test]
+async fn a_throttle_fault_answers_like_the_gate_on_records_and_suiteql_and_writes_nothing() {
+    let ns = start_with(NetSuiteConfig::for_tests()).await;
+    let customer = "/services/rest/record/v1/customer";
+    ns.sim().set_concurrency_limit(0);
+    let gate = ns.get(customer).await;
+    let gate_headers = gate.headers().clone();
+    let gate_body = gate.text().await.unwrap();
+    ns.sim().set_concurrency_limit(5);
+    ns.sim().reset_counters();
+
+    ns.sim().set_faults(Faults { throttle_rate: 1.0, ..Faults::default() });
+    let answers = [
+        ns.post(customer, &json!({ "companyName": "Acme" })).await,
+        ns.suiteql("SELECT id FROM customer", 10, 0).await,
+    ];
+    for r in answers {
+        assert_eq!(r.status(), 429);
+        assert!(r.headers().get("retry-after").is_none());
+        assert_eq!(r.headers()["content-type"], gate_headers["content-type"]);
+        assert_eq!(r.text().await.unwrap(), gate_body);
+    }
+    assert_eq!(ns.sim().record_count("customer"), 0);
+    assert_eq!(ns.get(LIMITS).await.status(), 200, "only record and SuiteQL requests are throttled");
+    let c = ns.sim().counters();
+    assert_eq!((c.throttled_429, c.server_errors_injected, c.in_flight), (2, 0, 0));
+
+    ns.sim().set_faults(Faults { throttle_rate: 0.25, ..Faults::default() });
+    ns.sim().reset_counters();
+    let mut throttled = 0;
+    for _ in 0..200 {
+        match ns.get(customer).await.status().as_u16() {
+            429 => throttled += 1,
+            s => assert_eq!(s, 200),
+        }
+    }
+    assert!((25..=75).contains(&throttled), "{throttled} of 200 throttled at 25 %");
+    assert_eq!(ns.sim().counters().throttled_429, throttled);
 }

@@ -3,11 +3,11 @@
 
 mod netsuite_support;
 
-use netsuite_support::{created_id, error_of, json, start};
+use netsuite_support::{created_id, error_of, json, start, start_with};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::json;
-use wns_sim::netsuite::{Faults, SeedItem};
+use wns_sim::netsuite::{Faults, NetSuiteConfig, SeedItem};
 
 const CUSTOMER: &str = "/services/rest/record/v1/customer";
 const ORDER: &str = "/services/rest/record/v1/salesOrder";
@@ -239,4 +239,97 @@ async fn injected_server_errors_write_nothing() {
     assert_eq!((status, code.as_str()), (500, "UNEXPECTED_ERROR"));
     assert!(detail.starts_with("An unexpected error occurred. Error ID: "));
     assert_eq!(ns.sim().record_count("customer"), 0);
+}
+
+#[tokio::test]
+async fn an_item_not_sold_in_the_orders_subsidiary_is_refused_until_someone_fixes_the_item() {
+    let ns = start().await;
+    let customer = ns.customer("Acme").await;
+    let everywhere = ns.sim().seed_item(SeedItem::new("ANY"));
+    let uk_only = ns.sim().seed_item(SeedItem { subsidiaries: vec!["2".into()], ..SeedItem::new("UK-ONLY") });
+    let order = |subsidiary: u64| {
+        json!({ "entity": { "id": customer }, "subsidiary": { "id": subsidiary }, "item": { "items": [
+            { "item": { "id": everywhere }, "quantity": 1 }, { "item": { "id": uk_only }, "quantity": 1 } ] } })
+    };
+
+    let r = ns.post(ORDER, &order(1)).await;
+    assert_eq!(r.status(), 400);
+    let body = json(r).await;
+    assert_eq!(
+        body["o:errorDetails"][0],
+        json!({ "detail": format!("Invalid item reference key {uk_only} for subsidiary 1."),
+                "o:errorCode": "INVALID_KEY_OR_REF", "o:errorPath": "item.items[1].item" })
+    );
+    assert_eq!(ns.sim().record_count("salesOrder"), 0);
+    assert_eq!(ns.post(ORDER, &order(2)).await.status(), 204, "sold in subsidiary 2");
+
+    // SuiteQL sees the edit: the cached item table is rebuilt and lastmodifieddate moves.
+    let edited = "SELECT id FROM item WHERE lastmodifieddate > createddate";
+    assert_eq!(json(ns.suiteql(edited, 10, 0).await).await["count"], 0);
+    ns.sim().set_item_subsidiaries(&uk_only, &["1", "2"]);
+    let body = json(ns.suiteql(edited, 10, 0).await).await;
+    assert_eq!(body["items"][0]["id"], uk_only.as_str(), "{body}");
+    assert_eq!(body["count"], 1);
+    assert_eq!(ns.post(ORDER, &order(1)).await.status(), 204);
+}
+
+#[tokio::test]
+async fn a_tax_rate_taxes_each_line_without_tax_amount_rounding_half_away_from_zero() {
+    let mut cfg = NetSuiteConfig::for_tests();
+    cfg.tax_rate = Some(Decimal::new(1, 1));
+    let ns = start_with(cfg).await;
+    let (customer, item, _) = shop(&ns).await;
+    let order = json!({ "entity": { "id": customer }, "item": { "items": [
+        { "item": { "id": item }, "quantity": 3 },
+        { "item": { "id": item }, "rate": 0.05 },
+        { "item": { "id": item }, "amount": 10, "taxAmount": 1.23 },
+        { "item": { "id": item }, "amount": -0.05 } ] } });
+    let r = ns.post(ORDER, &order).await;
+    assert_eq!(r.status(), 204);
+    let so = json(ns.get(&format!("{ORDER}/{}?expandSubResources=true", created_id(&r))).await).await;
+    let taxes: Vec<&serde_json::Value> =
+        so["item"]["items"].as_array().unwrap().iter().map(|l| &l["taxAmount"]).collect();
+    // 5.997 → 6.00; 0.005 → 0.01 (not banker's 0.00); given 1.23 kept; -0.005 → -0.01.
+    assert_eq!(taxes, [&json!(6), &json!(0.01), &json!(1.23), &json!(-0.01)]);
+    assert_eq!((&so["subtotal"], &so["taxTotal"], &so["total"]), (&json!(69.97), &json!(7.23), &json!(77.2)));
+
+    // The invoice made from the order keeps the order's tax; a cash sale is taxed itself.
+    let r = ns.post(&format!("{ORDER}/{}/!transform/invoice", created_id(&r)), &json!({})).await;
+    assert_eq!(r.status(), 204);
+    let invoice = json(ns.get(&format!("/services/rest/record/v1/invoice/{}", created_id(&r))).await).await;
+    assert_eq!(invoice["taxTotal"], json!(7.23));
+    let sale = json!({ "entity": { "id": customer }, "item": { "items": [{ "item": { "id": item } }] } });
+    let r = ns.post("/services/rest/record/v1/cashSale", &sale).await;
+    let cash = json(ns.get(&format!("/services/rest/record/v1/cashSale/{}", created_id(&r))).await).await;
+    assert_eq!((&cash["taxTotal"], &cash["total"]), (&json!(2), &json!(21.99)));
+
+    // Turned off while running: no tax computed, given tax still counts.
+    ns.sim().set_tax_rate(None);
+    let r = ns.post(ORDER, &order).await;
+    let so = json(ns.get(&format!("{ORDER}/{}?expandSubResources=true", created_id(&r))).await).await;
+    assert!(so["item"]["items"][0].get("taxAmount").is_none(), "{so}");
+    assert_eq!((&so["taxTotal"], &so["total"]), (&json!(1.23), &json!(71.2)));
+}
+
+#[tokio::test]
+async fn a_customer_email_must_be_a_plausible_address() {
+    let ns = start().await;
+    for bad in ["acme.test", "@acme.test", "orders@", "or ders@acme.test", "orders@acme.test\tx"] {
+        let r = ns.post(CUSTOMER, &json!({ "companyName": "Acme", "email": bad })).await;
+        assert_eq!(r.status(), 400, "{bad:?}");
+        assert_eq!(
+            json(r).await["o:errorDetails"][0],
+            json!({ "detail": "Error while accessing a resource. Please enter a valid email address.",
+                    "o:errorCode": "USER_ERROR", "o:errorPath": "email" }),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(ns.sim().record_count("customer"), 0);
+    for good in ["", "orders@acme.test", "o'brien+shop@mail.acme.co.uk"] {
+        let r = ns.post(CUSTOMER, &json!({ "companyName": "Acme", "email": good })).await;
+        assert_eq!(r.status(), 204, "{good:?}");
+    }
+    let id = ns.customer("Beta").await;
+    let (status, code, _) = error_of(ns.patch(&format!("{CUSTOMER}/{id}"), &json!({ "email": "beta" })).await).await;
+    assert_eq!((status, code.as_str()), (400, "USER_ERROR"));
 }

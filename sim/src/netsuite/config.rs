@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::latency::Latency;
@@ -66,6 +67,10 @@ pub struct Faults {
     pub timeout_delay: Duration,
     /// Share of writes that are committed and then answered by dropping the connection.
     pub lost_response_rate: f64,
+    /// Share of record and SuiteQL requests answered 429 CONCURRENCY_LIMIT_EXCEEDED at once,
+    /// whatever the number in flight, without doing anything (NetSuite also throttles on
+    /// limits the account cannot see, such as per-integration and platform load).
+    pub throttle_rate: f64,
 }
 
 impl Default for Faults {
@@ -75,6 +80,7 @@ impl Default for Faults {
             timeout_rate: 0.0,
             timeout_delay: Duration::from_secs(30),
             lost_response_rate: 0.0,
+            throttle_rate: 0.0,
         }
     }
 }
@@ -153,6 +159,9 @@ pub struct NetSuiteConfig {
     pub max_clock_skew: Duration,
     pub token_lifetime: Duration,
     pub seed: u64,
+    /// Stand-in for SuiteTax: when set, every salesOrder/invoice/cashSale/creditMemo line that
+    /// brings no `taxAmount` is taxed at this rate (0.2 for 20 %) when the record is saved.
+    pub tax_rate: Option<Decimal>,
 }
 
 impl NetSuiteConfig {
@@ -167,6 +176,7 @@ impl NetSuiteConfig {
             max_clock_skew: Duration::from_secs(300),
             token_lifetime: Duration::from_secs(3600),
             seed: 42,
+            tax_rate: None,
         }
     }
 }

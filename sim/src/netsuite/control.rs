@@ -100,16 +100,23 @@ struct FaultSettings {
     timeout_rate: f64,
     timeout_delay_ms: u64,
     lost_response_rate: f64,
+    throttle_rate: f64,
 }
 
 impl Default for FaultSettings {
     fn default() -> FaultSettings {
-        FaultSettings { server_error_rate: 0.0, timeout_rate: 0.0, timeout_delay_ms: 30_000, lost_response_rate: 0.0 }
+        FaultSettings {
+            server_error_rate: 0.0,
+            timeout_rate: 0.0,
+            timeout_delay_ms: 30_000,
+            lost_response_rate: 0.0,
+            throttle_rate: 0.0,
+        }
     }
 }
 
 async fn faults(State(sim): State<NetSuiteSim>, Json(f): Json<FaultSettings>) -> Response {
-    let rates = [f.server_error_rate, f.timeout_rate, f.lost_response_rate];
+    let rates = [f.server_error_rate, f.timeout_rate, f.lost_response_rate, f.throttle_rate];
     if rates.iter().any(|r| !(0.0..=1.0).contains(r)) {
         return bad("rates are between 0 and 1");
     }
@@ -118,6 +125,7 @@ async fn faults(State(sim): State<NetSuiteSim>, Json(f): Json<FaultSettings>) ->
         timeout_rate: f.timeout_rate,
         timeout_delay: Duration::from_millis(f.timeout_delay_ms),
         lost_response_rate: f.lost_response_rate,
+        throttle_rate: f.throttle_rate,
     });
     StatusCode::NO_CONTENT.into_response()
 }

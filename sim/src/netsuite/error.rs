@@ -120,6 +120,17 @@ impl NsError {
             .at_path(path)
     }
 
+    /// [INFERRED] REST wording: NetSuite's message (also SOAP's INVALID_KEY_OR_REF) for a line
+    /// whose item is not sold in the transaction's subsidiary.
+    pub fn item_not_in_subsidiary(item: &str, subsidiary: &str, line: usize) -> NsError {
+        NsError::new(
+            400,
+            "INVALID_KEY_OR_REF",
+            format!("Invalid item reference key {item} for subsidiary {subsidiary}."),
+        )
+        .at_path(format!("item.items[{line}].item"))
+    }
+
     pub fn invalid_parameter(detail: impl Into<String>) -> NsError {
         NsError::new(400, "INVALID_PARAMETER", detail)
     }

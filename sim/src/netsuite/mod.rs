@@ -3,6 +3,11 @@
 //! recorded samples in `shared/reference/`, not the client's convenience, so a client that
 //! passes against it has a chance against the real service. Guesses are marked [INFERRED].
 //!
+//! Tax: REST works only with SuiteTax, whose engine computes each line's tax on save. The
+//! simulator stands in for that per-line calculation with one account-wide rate
+//! ([`NetSuiteConfig::tax_rate`], [`NetSuiteSim::set_tax_rate`]); lines that bring their own
+//! `taxAmount` keep it. No tax codes, nexuses or `taxDetails` sublist are simulated.
+//!
 //! One simulator is one account. Its state sits behind short-lived locks; nothing is held
 //! across an await except the concurrency slot, which is exactly what NetSuite counts.
 
@@ -47,6 +52,7 @@ use records::Key;
 use render::View;
 use store::Store;
 use types::{Category, record_type};
+use validate::Setup;
 
 /// An item as the simulator seeds it: what `inventoryItem` etc. would hold.
 #[derive(Debug, Clone, Deserialize)]
@@ -89,6 +95,7 @@ pub(crate) struct Live {
     pub faults: Faults,
     pub skew: Duration,
     pub token_lifetime: Duration,
+    pub tax_rate: Option<Decimal>,
 }
 
 pub(crate) struct Inner {
@@ -139,6 +146,7 @@ impl NetSuiteSim {
             faults: cfg.faults,
             skew: cfg.max_clock_skew,
             token_lifetime: cfg.token_lifetime,
+            tax_rate: cfg.tax_rate,
         };
         NetSuiteSim {
             inner: Arc::new(Inner {
@@ -205,6 +213,16 @@ impl NetSuiteSim {
         lock(&self.inner.live).latency = l;
     }
 
+    /// The SuiteTax stand-in's rate for saves from now on (`None`: no tax is computed).
+    pub fn set_tax_rate(&self, rate: Option<Decimal>) {
+        lock(&self.inner.live).tax_rate = rate;
+    }
+
+    /// What a save computes, as the account is set up right now.
+    pub(crate) fn setup(&self) -> Setup {
+        Setup { tax_rate: lock(&self.inner.live).tax_rate }
+    }
+
     pub fn add_oauth2_client(&self, c: OAuth2Client) {
         lock(&self.inner.auth).oauth2.push(c);
     }
@@ -239,6 +257,26 @@ impl NetSuiteSim {
         lock(&self.inner.store).insert(rtype, into_fields(f), Utc::now()).to_string()
     }
 
+    /// Replaces the item's subsidiary sublist, as someone editing the item in NetSuite would,
+    /// and bumps its `lastModifiedDate`. An empty list removes the sublist, which (as with
+    /// [`SeedItem::subsidiaries`]) makes the item available in every subsidiary.
+    pub fn set_item_subsidiaries(&self, item_id: &str, subsidiaries: &[&str]) {
+        let mut store = lock(&self.inner.store);
+        let record = item_id.parse().ok().and_then(|id| store.get(id)).filter(|r| r.rtype.category == Category::Item);
+        let Some(record) = record else {
+            panic!("set_item_subsidiaries: {item_id:?} is not the internal id of an item");
+        };
+        let (id, mut f) = (record.id, record.fields.clone());
+        if subsidiaries.is_empty() {
+            f.remove("subsidiary");
+        } else {
+            let lines: Vec<Value> = subsidiaries.iter().map(|s| json!({ "id": s })).collect();
+            f.insert("subsidiary".into(), json!({ "items": lines }));
+        }
+        // `replace` bumps the store's version, so SuiteQL's cached tables are rebuilt.
+        store.replace(id, f, Utc::now());
+    }
+
     /// Sets one item's quantities at one location and bumps its `lastmodifieddate`.
     pub fn set_stock(&self, item_id: &str, location_id: &str, on_hand: i64, available: i64) {
         let (Ok(item), Ok(location)) = (item_id.parse(), location_id.parse()) else {
@@ -263,8 +301,9 @@ impl NetSuiteSim {
         if !packages.is_empty() {
             body["package"] = json!({ "items": packages });
         }
+        let setup = self.setup();
         let mut store = lock(&self.inner.store);
-        transform::transform(&mut store, from, &key, to, into_fields(body), Utc::now()).map(|id| id.to_string())
+        transform::transform(&mut store, from, &key, to, into_fields(body), Utc::now(), &setup).map(|id| id.to_string())
     }
 
     /// Stored records of a type as GET with `expandSubResources=true` shows them.

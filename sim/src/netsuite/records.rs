@@ -10,7 +10,7 @@ use super::error::NsError;
 use super::render::value_text;
 use super::store::{Fields, Store};
 use super::types::RecordType;
-use super::validate::validate;
+use super::validate::{Setup, validate};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Key {
@@ -62,6 +62,7 @@ pub fn create(
     rtype: &'static RecordType,
     mut f: Fields,
     now: DateTime<Utc>,
+    setup: &Setup,
 ) -> Result<u64, NsError> {
     if rtype.name == "itemFulfillment" {
         // [INFERRED] wording: fulfilments only come from transforming an order.
@@ -73,7 +74,7 @@ pub fn create(
         *v = Value::String(value_text(v));
     }
     check_unique(store, rtype, &f, None)?;
-    validate(store, rtype, &mut f, now.date_naive())?;
+    validate(store, rtype, &mut f, now.date_naive(), setup)?;
     Ok(store.insert(rtype, f, now))
 }
 
@@ -85,19 +86,20 @@ pub fn upsert(
     eid: &str,
     body: Fields,
     now: DateTime<Utc>,
+    setup: &Setup,
 ) -> Result<u64, NsError> {
     check_external_id(eid)?;
     let Some(id) = store.by_external_id(rtype, eid) else {
         let mut f = body;
         f.insert("externalId".into(), Value::String(eid.to_string()));
-        return create(store, rtype, f, now);
+        return create(store, rtype, f, now, setup);
     };
     let mut f = store.get(id).map(|r| r.fields.clone()).unwrap_or_default();
     for (k, v) in body {
         f.insert(k, v);
     }
     f.insert("externalId".into(), Value::String(eid.to_string()));
-    validate(store, rtype, &mut f, now.date_naive())?;
+    validate(store, rtype, &mut f, now.date_naive(), setup)?;
     store.replace(id, f, now);
     Ok(id)
 }
@@ -112,6 +114,7 @@ pub fn patch(
     body: Fields,
     replace: &[String],
     now: DateTime<Utc>,
+    setup: &Setup,
 ) -> Result<u64, NsError> {
     let id = resolve(store, rtype, key)?;
     let mut f = store.get(id).map(|r| r.fields.clone()).unwrap_or_default();
@@ -127,7 +130,7 @@ pub fn patch(
         *v = Value::String(value_text(v));
     }
     check_unique(store, rtype, &f, Some(id))?;
-    validate(store, rtype, &mut f, now.date_naive())?;
+    validate(store, rtype, &mut f, now.date_naive(), setup)?;
     store.replace(id, f, now);
     Ok(id)
 }

@@ -200,12 +200,26 @@ fn draw_faults(sim: &NetSuiteSim, is_write: bool) -> Draw {
     draw
 }
 
+/// The throttling fault: NetSuite also answers 429 for load the account cannot see, so some
+/// requests are refused at once whatever is in flight, exactly like the concurrency gate.
+fn draw_throttle(sim: &NetSuiteSim) -> bool {
+    let rate = lock(&sim.inner.live).faults.throttle_rate;
+    let hit = rate > 0.0 && lock(&sim.inner.rng).random::<f64>() < rate;
+    if hit {
+        lock(&sim.inner.counters).throttled_429 += 1;
+    }
+    hit
+}
+
 async fn run(sim: &NetSuiteSim, parts: &Parts, body: Bytes, base: &str) -> Response {
     let rest = parts.uri.path().strip_prefix("/services/rest/").unwrap_or("");
     let route = match routes::parse(&parts.method, rest, &parts.headers) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
+    if matches!(route, Route::Record(_) | Route::Batch { .. } | Route::SuiteQl) && draw_throttle(sim) {
+        return NsError::concurrency().into_response();
+    }
     let prefer = parts.headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
     let is_async = prefer.to_ascii_lowercase().contains("respond-async");
     count_op(sim, &route.name(is_async && matches!(route, Route::Record(_))));
@@ -283,22 +297,23 @@ pub fn exec_record(sim: &NetSuiteSim, op: &RecordOp, params: &Params, body: &[u8
 
 fn exec(sim: &NetSuiteSim, op: &RecordOp, params: &Params, body: &[u8], base: &str) -> Result<Reply, NsError> {
     let now = Utc::now();
+    let setup = sim.setup();
     let url = |t: &str, id: u64| format!("{base}/services/rest/record/v1/{t}/{id}");
     let mut store = lock(&sim.inner.store);
     let expand = param(params, "expandSubResources").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     match op {
         RecordOp::Create { rtype } => {
-            let id = records::create(&mut store, rtype, normalize_body(body)?, now)?;
+            let id = records::create(&mut store, rtype, normalize_body(body)?, now, &setup)?;
             Ok(Reply::no_content(url(rtype.name, id)))
         }
         RecordOp::Upsert { rtype, eid } => {
-            let id = records::upsert(&mut store, rtype, eid, normalize_body(body)?, now)?;
+            let id = records::upsert(&mut store, rtype, eid, normalize_body(body)?, now, &setup)?;
             Ok(Reply::no_content(url(rtype.name, id)))
         }
         RecordOp::Patch { rtype, key } => {
             let replace: Vec<String> =
                 param(params, "replace").map(|r| r.split(',').map(canonical_field).collect()).unwrap_or_default();
-            let id = records::patch(&mut store, rtype, key, normalize_body(body)?, &replace, now)?;
+            let id = records::patch(&mut store, rtype, key, normalize_body(body)?, &replace, now, &setup)?;
             Ok(Reply::no_content(url(rtype.name, id)))
         }
         RecordOp::Delete { rtype, key } => {
@@ -306,7 +321,7 @@ fn exec(sim: &NetSuiteSim, op: &RecordOp, params: &Params, body: &[u8], base: &s
             Ok(Reply { status: 204, location: None, content_type: None, body: String::new(), extra: Vec::new() })
         }
         RecordOp::Transform { from, key, to } => {
-            let id = transform::transform(&mut store, from, key, to, normalize_body(body)?, now)?;
+            let id = transform::transform(&mut store, from, key, to, normalize_body(body)?, now, &setup)?;
             Ok(Reply::no_content(url(to.name, id)))
         }
         RecordOp::Get { rtype, key } => {

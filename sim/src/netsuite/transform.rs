@@ -13,7 +13,7 @@ use super::records::{Key, create, resolve};
 use super::render::value_text;
 use super::store::{Fields, Record, Store, ref_id};
 use super::types::{RecordType, record_type, transform_allowed};
-use super::validate::{decimal, number, order_status};
+use super::validate::{Setup, decimal, number, order_status};
 
 pub fn transform(
     store: &mut Store,
@@ -22,6 +22,7 @@ pub fn transform(
     to: &'static RecordType,
     body: Fields,
     now: DateTime<Utc>,
+    setup: &Setup,
 ) -> Result<u64, NsError> {
     let id = resolve(store, from, key)?;
     if !transform_allowed(from.name, to.name) {
@@ -33,7 +34,7 @@ pub fn transform(
     }
     let source = store.get(id).cloned().ok_or_else(NsError::nonexistent_id)?;
     if to.name == "itemFulfillment" {
-        return fulfil(store, &source, body, now);
+        return fulfil(store, &source, body, now, setup);
     }
     let mut f = initial_copy(&source, to);
     for (k, v) in body {
@@ -49,7 +50,7 @@ pub fn transform(
         };
         f.insert(k, merged);
     }
-    create(store, to, f, now)
+    create(store, to, f, now, setup)
 }
 
 /// What NetSuite copies into the new record: customer, subsidiary/location/currency, the open
@@ -105,7 +106,13 @@ struct Pick {
     location: Option<u64>,
 }
 
-fn fulfil(store: &mut Store, order: &Record, mut body: Fields, now: DateTime<Utc>) -> Result<u64, NsError> {
+fn fulfil(
+    store: &mut Store,
+    order: &Record,
+    mut body: Fields,
+    now: DateTime<Utc>,
+    setup: &Setup,
+) -> Result<u64, NsError> {
     let requested =
         body.remove("item").and_then(|s| s.get("items").and_then(Value::as_array).cloned()).unwrap_or_default();
     let mut picks = open_lines(order);
@@ -172,7 +179,7 @@ fn fulfil(store: &mut Store, order: &Record, mut body: Fields, now: DateTime<Utc
         }
         f.insert("externalId".into(), Value::String(eid));
     }
-    super::validate::validate(store, fulfilment_type, &mut f, now.date_naive())?;
+    super::validate::validate(store, fulfilment_type, &mut f, now.date_naive(), setup)?;
 
     // Everything checked: from here on the store changes.
     let id = store.insert(fulfilment_type, f, now);

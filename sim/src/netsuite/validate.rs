@@ -1,11 +1,16 @@
 //! What NetSuite checks and computes when a record is saved: mandatory fields, references that
 //! must name existing (active) records, and derived values such as line amounts and totals.
 //! Money is `Decimal`, parsed from the JSON number's text, never from a float.
+//!
+//! Tax stands in for SuiteTax's per-line calculation (REST supports no legacy tax): with a
+//! rate set up ([`Setup::tax_rate`]), each salesOrder/invoice/cashSale/creditMemo line that
+//! brings no `taxAmount` gets `amount × rate` rounded half away from zero to the cent, and
+//! the lines' tax makes `taxTotal` and goes into `total`. A line with `taxAmount` keeps it.
 
 use std::str::FromStr;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value, json};
 
 use super::error::NsError;
@@ -110,8 +115,27 @@ fn has_text(f: &Fields, k: &str) -> bool {
     f.get(k).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty())
 }
 
+/// How the account is set up where that changes what a save computes; read when the write
+/// runs, so it can change while the simulator runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Setup {
+    /// SuiteTax stand-in: the rate for lines that bring no `taxAmount` (0.2 for 20 %).
+    pub tax_rate: Option<Decimal>,
+}
+
+/// Transactions whose lines NetSuite's tax engine taxes.
+fn is_taxed(rtype: &RecordType) -> bool {
+    matches!(rtype.name, "salesOrder" | "invoice" | "cashSale" | "creditMemo")
+}
+
 /// Checks `fields` (the whole record as it would be saved) and fills in derived fields.
-pub fn validate(store: &Store, rtype: &RecordType, f: &mut Fields, today: NaiveDate) -> Result<(), NsError> {
+pub fn validate(
+    store: &Store,
+    rtype: &RecordType,
+    f: &mut Fields,
+    today: NaiveDate,
+    setup: &Setup,
+) -> Result<(), NsError> {
     match rtype.category {
         Category::Entity if rtype.name == "customer" => customer(f),
         Category::Item => {
@@ -125,7 +149,7 @@ pub fn validate(store: &Store, rtype: &RecordType, f: &mut Fields, today: NaiveD
             f.entry("isInactive").or_insert(Value::Bool(false));
             Ok(())
         }
-        Category::Transaction => transaction(store, rtype, f, today),
+        Category::Transaction => transaction(store, rtype, f, today, setup),
         _ => Ok(()),
     }
 }
@@ -150,6 +174,9 @@ fn customer(f: &mut Fields) -> Result<(), NsError> {
         required(if has_text(f, "companyName") { &[] } else { &["Company Name"] })?;
         f.insert("isPerson".into(), Value::Bool(false));
     }
+    if f.get("email").is_some_and(|v| !plausible_email(v)) {
+        return Err(NsError::user_error("Please enter a valid email address.").at_path("email"));
+    }
     if !has_text(f, "entityId") {
         let name = match f.get("companyName").and_then(Value::as_str) {
             Some(c) if !c.trim().is_empty() => c.to_string(),
@@ -160,7 +187,28 @@ fn customer(f: &mut Fields) -> Result<(), NsError> {
     Ok(())
 }
 
-fn transaction(store: &Store, rtype: &RecordType, f: &mut Fields, today: NaiveDate) -> Result<(), NsError> {
+/// Absent (`null`) or empty is fine; otherwise text with something before and after an `@`
+/// and no whitespace. Not RFC 5322, only what NetSuite's field check refuses for certain.
+fn plausible_email(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) if s.trim().is_empty() => true,
+        Value::String(s) => {
+            let s = s.trim();
+            !s.chars().any(char::is_whitespace)
+                && s.rsplit_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+        }
+        _ => false,
+    }
+}
+
+fn transaction(
+    store: &Store,
+    rtype: &RecordType,
+    f: &mut Fields,
+    today: NaiveDate,
+    setup: &Setup,
+) -> Result<(), NsError> {
     f.entry("tranDate").or_insert_with(|| Value::String(today.format("%Y-%m-%d").to_string()));
     let customer_field = if matches!(rtype.name, "customerRefund" | "customerPayment") { "customer" } else { "entity" };
     match f.get(customer_field).map(|v| (ref_id(v), v)) {
@@ -178,7 +226,7 @@ fn transaction(store: &Store, rtype: &RecordType, f: &mut Fields, today: NaiveDa
     match rtype.name {
         "journalEntry" => journal(f),
         "itemFulfillment" | "customerRefund" | "customerPayment" | "deposit" | "customerDeposit" => Ok(()),
-        _ => item_lines(store, rtype, f),
+        _ => item_lines(store, rtype, f, setup),
     }
 }
 
@@ -190,8 +238,10 @@ fn check_location(store: &Store, v: Option<&Value>, path: &str) -> Result<(), Ns
     }
 }
 
-fn item_lines(store: &Store, rtype: &RecordType, f: &mut Fields) -> Result<(), NsError> {
+fn item_lines(store: &Store, rtype: &RecordType, f: &mut Fields, setup: &Setup) -> Result<(), NsError> {
     let is_order = rtype.name == "salesOrder";
+    let tax_rate = setup.tax_rate.filter(|_| is_taxed(rtype));
+    let subsidiary = f.get("subsidiary").and_then(|v| v.get("id")).map(id_text);
     let mut lines = f.get("item").and_then(|s| s.get("items")).and_then(Value::as_array).cloned().unwrap_or_default();
     if lines.is_empty() {
         return Err(NsError::user_error("You must enter at least one line item for this transaction."));
@@ -214,6 +264,11 @@ fn item_lines(store: &Store, rtype: &RecordType, f: &mut Fields) -> Result<(), N
                 return Err(NsError::invalid_ref(&shown, "item", format!("item.items[{n}].item")));
             }
         };
+        if let (Some(sub), Some(sold_in)) = (&subsidiary, item_subsidiaries(record.fields.get("subsidiary")))
+            && !sold_in.contains(sub)
+        {
+            return Err(NsError::item_not_in_subsidiary(&record.id.to_string(), sub, n));
+        }
         check_location(store, l.get("location"), &format!("item.items[{n}].location"))?;
         let quantity = l.get("quantity").and_then(decimal).unwrap_or(Decimal::ONE);
         let rate = l.get("rate").and_then(decimal).or_else(|| record.fields.get("basePrice").and_then(decimal));
@@ -235,13 +290,17 @@ fn item_lines(store: &Store, rtype: &RecordType, f: &mut Fields) -> Result<(), N
             l.entry("quantityFulfilled").or_insert(json!(0));
             l.entry("isClosed").or_insert(Value::Bool(false));
         }
+        if let (Some(rate), false) = (tax_rate, l.contains_key("taxAmount")) {
+            let computed = (amount * rate).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            l.insert("taxAmount".into(), number(computed));
+        }
         subtotal += amount;
         tax += l.get("taxAmount").and_then(decimal).unwrap_or_default();
     }
     let shipping = f.get("shippingCost").and_then(decimal).unwrap_or_default();
     f.insert("item".into(), json!({ "items": lines }));
     f.insert("subtotal".into(), number(subtotal));
-    if !tax.is_zero() {
+    if !tax.is_zero() || tax_rate.is_some() {
         f.insert("taxTotal".into(), number(tax));
     }
     f.insert("total".into(), number(subtotal + shipping + tax));
@@ -250,6 +309,17 @@ fn item_lines(store: &Store, rtype: &RecordType, f: &mut Fields) -> Result<(), N
         order_status(f);
     }
     Ok(())
+}
+
+/// The subsidiaries an item is sold in: `None` when it has no subsidiary sublist (sold in every
+/// subsidiary). The multi-select is `{"items":[{"id":…}]}`; a single `{"id":…}` is accepted too.
+fn item_subsidiaries(v: Option<&Value>) -> Option<Vec<String>> {
+    let v = v?;
+    let ids = match v.get("items").and_then(Value::as_array) {
+        Some(lines) => lines.iter().filter_map(|l| l.get("id")).map(id_text).collect(),
+        None => v.get("id").map(id_text).into_iter().collect(),
+    };
+    Some(ids)
 }
 
 fn journal(f: &mut Fields) -> Result<(), NsError> {
