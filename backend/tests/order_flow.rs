@@ -14,12 +14,15 @@ use wns::{
     store::Backend,
     sync::{
         order_flow::Synced,
-        orders::{CouponMode, save_mapping},
+        orders::{CouponMode, TaxMode, save_mapping},
         routing::RouteRule,
     },
 };
 use wns_api_types::JobState;
-use wns_sim::woo::{Address, Checkout, ShippingChoice};
+use wns_sim::{
+    netsuite::SeedItem,
+    woo::{Address, Checkout, ShippingChoice},
+};
 
 const SETTLE: Duration = Duration::from_secs(20);
 
@@ -248,6 +251,87 @@ async fn an_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilment_
     assert_eq!(open.len(), 1);
 }
 
+async fn an_item_not_sold_in_the_subsidiary_blocks_until_netsuite_fixes_it(backend: Backend) {
+    let f = support::flow(backend, |_, _| {}).await;
+    let item = f.ns.sim.seed_item(SeedItem { subsidiaries: vec!["2".into()], ..SeedItem::new("UK-ONLY") });
+    let (p, _) = f.product("UK-ONLY", Decimal::new(900, 2), false);
+    let order = f.woo.sim.checkout(Checkout::guest(guest("sub@example.com")).line(p, 1)).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    assert!(f.sales_order(order.id).is_none());
+    let open = exceptions::open(&f.store, Some(exceptions::ExceptionKind::ItemNotSellable)).await.unwrap();
+    assert_eq!((open.len(), open[0].owner.as_str()), (1, "ecommerce"));
+    assert_eq!(open[0].entity_key, format!("item:{item}"));
+    assert!(open[0].message.contains("for subsidiary 1"), "NetSuite's words: {}", open[0].message);
+
+    // The recheck looks at each newly blocked item once, then only when NetSuite says it changed.
+    let mut seen = std::collections::BTreeMap::new();
+    assert_eq!(f.flow.recheck(&mut seen).await.unwrap(), 1);
+    f.settle(SETTLE).await;
+    assert_eq!(f.flow.recheck(&mut seen).await.unwrap(), 0, "unchanged item: left alone");
+    assert_eq!(f.queue.summary().await.unwrap().total(JobState::Blocked), 1);
+
+    f.ns.sim.set_item_subsidiaries(&item, &["1", "2"]);
+    // NetSuite's lastmodifieddate has a resolution of a second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    f.ns.sim.set_item_subsidiaries(&item, &["1", "2"]);
+    assert_eq!(f.flow.recheck(&mut seen).await.unwrap(), 1, "the fixed item requeues its orders");
+    f.settle(SETTLE).await;
+    assert!(f.sales_order(order.id).is_some(), "posted with no manual step");
+}
+
+async fn customer_data_netsuite_rejects_waits_for_customer_service_and_the_corrected_order_posts(backend: Backend) {
+    let f = support::flow(backend, |_, _| {}).await;
+    let (mug, _) = f.product("WNS-MUG", Decimal::new(1250, 2), true);
+    let order = f.woo.sim.checkout(Checkout::guest(guest("jane doe@example.com")).line(mug, 1)).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    assert!(f.sales_order(order.id).is_none());
+    let open = exceptions::open(&f.store, Some(exceptions::ExceptionKind::CustomerRejected)).await.unwrap();
+    assert_eq!((open.len(), open[0].owner.as_str()), (1, "customer_service"));
+    assert!(open[0].message.contains("valid email"), "{}", open[0].message);
+    assert_eq!(f.queue.summary().await.unwrap().total(JobState::Blocked), 1, "blocked, not failed");
+
+    // Customer service corrects the order; WooCommerce's order.updated webhook is the requeue.
+    edit(&f, order.id, serde_json::json!({ "billing": { "email": "jane.doe@example.com" } })).await;
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    assert!(f.sales_order(order.id).is_some());
+    assert!(exceptions::open(&f.store, Some(exceptions::ExceptionKind::CustomerRejected)).await.unwrap().is_empty());
+}
+
+async fn netsuite_tax_within_tolerance_is_approved_and_beyond_it_waits_for_finance(backend: Backend) {
+    let f = support::flow(backend, |s, _| s.orders.tax_mode = TaxMode::Netsuite).await;
+    let (mug, _) = f.product("WNS-MUG", Decimal::new(1250, 2), true);
+    let ship = ShippingChoice::flat_rate(Decimal::new(500, 2));
+    // NetSuite's tax engine with California's rate: the same tax as WooCommerce's.
+    f.ns.sim.set_tax_rate(Some(Decimal::new(725, 4)));
+    let ok = f.woo.sim.checkout(Checkout::guest(guest("t1@example.com")).line(mug, 3).shipping(ship.clone())).unwrap();
+    f.enqueue(ok.id).await;
+    f.settle(SETTLE).await;
+    let so = f.sales_order(ok.id).unwrap();
+    assert!(so["item"]["items"][0]["taxAmount"].is_number(), "NetSuite calculated the tax");
+    assert!((dec(&so["total"]) - ok.total).abs() <= Decimal::new(1, 2));
+    assert_eq!(so["orderStatus"]["id"], "B", "approved");
+
+    // A wrong rate in NetSuite: the order waits in Pending Approval and finance is told.
+    f.ns.sim.set_tax_rate(Some(Decimal::new(5, 2)));
+    let off = f.woo.sim.checkout(Checkout::guest(guest("t2@example.com")).line(mug, 3).shipping(ship)).unwrap();
+    f.enqueue(off.id).await;
+    f.settle(SETTLE).await;
+    assert_eq!(f.sales_order(off.id).unwrap()["orderStatus"]["id"], "A");
+    let open = exceptions::open(&f.store, Some(exceptions::ExceptionKind::TaxDifference)).await.unwrap();
+    assert_eq!((open.len(), open[0].owner.as_str()), (1, "finance"));
+    assert_eq!(f.queue.summary().await.unwrap().total(JobState::Blocked), 1);
+
+    // Finance fixes the rate; the recheck sends the order again and it is approved.
+    f.ns.sim.set_tax_rate(Some(Decimal::new(725, 4)));
+    assert_eq!(f.flow.recheck(&mut Default::default()).await.unwrap(), 1);
+    f.settle(SETTLE).await;
+    assert_eq!(f.sales_order(off.id).unwrap()["orderStatus"]["id"], "B");
+    assert!(exceptions::open(&f.store, Some(exceptions::ExceptionKind::TaxDifference)).await.unwrap().is_empty());
+}
+
 /// `PUT wc/v3/orders/<id>` as wp-admin's REST client sends it (Basic auth behind an HTTPS proxy).
 async fn edit(f: &support::Flow, id: u64, body: Value) {
     let res = reqwest::Client::new()
@@ -277,4 +361,7 @@ on_both_databases!(
     cancelled_after_posting_closes_the_lines_restored_reopens_and_fulfilled_is_left_alone,
     a_deleted_order_closes_its_sales_order,
     an_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilment_raises,
+    an_item_not_sold_in_the_subsidiary_blocks_until_netsuite_fixes_it,
+    customer_data_netsuite_rejects_waits_for_customer_service_and_the_corrected_order_posts,
+    netsuite_tax_within_tolerance_is_approved_and_beyond_it_waits_for_finance,
 );
