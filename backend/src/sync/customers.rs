@@ -12,7 +12,7 @@
 //!    (the lowest internal id when several share it — NetSuite's oldest record);
 //! 4. **created** — otherwise a new customer, upserted by that external id.
 //!
-//! Every step is safe to repeat: links are written after NetSuite answered, and the create is
+//! Rules 2 and 3 are one SuiteQL query. Every step is safe to repeat: links are written after NetSuite answered, and the create is
 //! an upsert, so a crash between the two only costs a lookup next time.
 
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ use sqlx::Row;
 
 use crate::{
     netsuite::{
-        ExternalId, Lane, NetSuiteClient, NsError, RecordKey,
+        ExternalId, Lane, NetSuiteClient, NsError,
         suiteql::{WindowedQuery, literal},
     },
     store::Store,
@@ -101,15 +101,9 @@ impl CustomerSync {
             return Ok(CustomerMatch { netsuite_id: id, rule: MatchRule::LinkedId });
         }
         let eid = ExternalId::parse(format!("wc-{}-guest-{hash}", self.site)).expect("site and hex are valid");
-        let found = self.ns.get(Lane::Orders, "customer", &RecordKey::External(eid.clone()), false).await?;
-        let (id, rule) = match found.as_ref().and_then(|v| v.get("id")).and_then(Value::as_str) {
-            Some(id) => (id.to_string(), MatchRule::ExternalId),
-            None => match self.by_email(&email).await? {
-                Some(id) => (id, MatchRule::Email),
-                None => {
-                    (self.ns.upsert(Lane::Orders, "customer", &eid, &self.body(buyer)).await?.id, MatchRule::Created)
-                }
-            },
+        let (id, rule) = match self.by_external_id_or_email(&eid, &email).await? {
+            Some(found) => found,
+            None => (self.ns.upsert(Lane::Orders, "customer", &eid, &self.body(buyer)).await?.id, MatchRule::Created),
         };
         self.link(&key, &id, (rule != MatchRule::Email).then_some(&eid), rule, now).await?;
         Ok(CustomerMatch { netsuite_id: id, rule })
@@ -127,15 +121,28 @@ impl CustomerSync {
         Ok(CustomerMatch { netsuite_id: id, rule: MatchRule::ExternalId })
     }
 
-    /// The oldest NetSuite customer with this e-mail, compared case-insensitively.
-    async fn by_email(&self, email: &str) -> Result<Option<String>, NsError> {
-        let q = WindowedQuery::new("SELECT id FROM customer", "id")
-            .and(format!("LOWER(email) = LOWER({})", literal(email)));
-        let page = self.ns.suiteql_page(Lane::Orders, &q.window(None), 2, 0).await?;
-        if page.items.len() > 1 {
+    /// Rules 2 and 3 in one SuiteQL query (one request instead of two for every new guest): the
+    /// customer with wns's external id, else the oldest with this e-mail, compared
+    /// case-insensitively.
+    async fn by_external_id_or_email(
+        &self,
+        eid: &ExternalId,
+        email: &str,
+    ) -> Result<Option<(String, MatchRule)>, NsError> {
+        let q = WindowedQuery::new("SELECT id, externalid FROM customer", "id").and(format!(
+            "(externalid = {} OR LOWER(email) = LOWER({}))",
+            literal(eid.as_str()),
+            literal(email)
+        ));
+        let rows = self.ns.suiteql_all(Lane::Orders, &q).await?;
+        if let Some(r) = rows.iter().find(|r| r.get("externalid") == Some(eid.as_str())) {
+            return Ok(r.get("id").map(|id| (id.to_string(), MatchRule::ExternalId)));
+        }
+        if rows.len() > 1 {
             tracing::warn!(email, "several NetSuite customers share this e-mail; using the oldest");
         }
-        Ok(page.items.first().and_then(|r| r.get("id")).map(str::to_string))
+        // Windowed queries come back in id order: the first is the oldest.
+        Ok(rows.first().and_then(|r| r.get("id")).map(|id| (id.to_string(), MatchRule::Email)))
     }
 
     fn body(&self, b: &Buyer) -> Value {
