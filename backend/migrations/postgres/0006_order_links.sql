@@ -16,5 +16,7 @@ create table order_links (
     body_hash text,
     -- the WooCommerce order carries this NetSuite id in its meta and has the private note
     woo_written_for text,
+    -- WooCommerce's total as posted, compared with NetSuite's when the document number is read back
+    wc_total text,
     updated_at bigint not null
 );

@@ -41,6 +41,7 @@
 
 use std::{collections::BTreeMap, str::FromStr, sync::Arc, time::Duration};
 
+use futures::StreamExt;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -56,7 +57,7 @@ use super::{
 use crate::{
     monitor::exceptions::{self, Exception, ExceptionKind},
     netsuite::{ErrorClass, ExternalId, Lane, NetSuiteClient, NsError, RecordKey, suiteql::in_list},
-    queue::{ClaimedJob, Handlers, Outcome, Queue},
+    queue::{ClaimedJob, Handlers, NewJob, Outcome, Queue},
     store::Store,
     woo::{
         WooClient,
@@ -67,6 +68,8 @@ use crate::{
 
 /// The job kind the webhook receiver and the sweep enqueue.
 pub const KIND: &str = "woo.order";
+/// Document numbers and totals of posted sales orders, read back in bulk.
+pub const READ_BACK_KIND: &str = "netsuite.so_read_back";
 
 #[derive(Clone)]
 pub struct OrderFlow {
@@ -161,13 +164,23 @@ impl OrderFlow {
         OrderFlow { inner: Arc::new(Inner { ns, woo, queue, customers, settings }) }
     }
 
-    /// `handlers` plus the `woo.order` job.
+    /// `handlers` plus the `woo.order` and read-back jobs.
     pub fn register(&self, handlers: Handlers) -> Handlers {
-        let flow = self.clone();
-        handlers.on(KIND, move |job| {
-            let flow = flow.clone();
-            async move { flow.run(&job).await }
-        })
+        let (flow, reader) = (self.clone(), self.clone());
+        handlers
+            .on(KIND, move |job| {
+                let flow = flow.clone();
+                async move { flow.run(&job).await }
+            })
+            .on(READ_BACK_KIND, move |_job| {
+                let flow = reader.clone();
+                async move {
+                    match flow.read_back_inner().await {
+                        Ok(_) => Outcome::Done,
+                        Err(stop) => flow.outcome(stop).await,
+                    }
+                }
+            })
     }
 
     fn store(&self) -> &Store {
@@ -190,6 +203,10 @@ impl OrderFlow {
             }
             Err(stop) => stop,
         };
+        self.outcome(stop).await
+    }
+
+    async fn outcome(&self, stop: Stop) -> Outcome {
         match stop {
             Stop::Retry(error) => Outcome::Retry { error },
             Stop::RetryAfter(error, after) => Outcome::RetryAfter { error, after },
@@ -271,7 +288,12 @@ impl OrderFlow {
         if let Some(l) = &link {
             let same = l.body_hash.as_deref() == Some(hash.as_str());
             match l.state.as_str() {
-                "posted" if same => return self.written(order, l, &customer, &hash).await.map(|_| Synced::Unchanged),
+                "posted" if same => {
+                    return self
+                        .written(id, l, &customer.netsuite_id, customer.rule.as_str(), &hash)
+                        .await
+                        .map(|_| Synced::Unchanged);
+                }
                 "fulfilled" => {
                     if !same {
                         self.frozen(order, l, &hash, "changed").await?;
@@ -304,118 +326,222 @@ impl OrderFlow {
             .upsert(Lane::Orders, "salesOrder", &eid, &body)
             .await
             .map_err(|e| ns_stop(e, |e| so_refused(order, &body, e)))?;
-        let got = self
-            .inner
-            .ns
-            .get(Lane::Orders, "salesOrder", &RecordKey::Internal(so.id.clone()), false)
-            .await
-            .map_err(|e| ns_stop(e, |e| order_refused(order, e)))?
-            .unwrap_or(Value::Null);
-        let tranid = got.get("tranId").and_then(Value::as_str).unwrap_or_default().to_string();
-        let ns_total = got.get("total").and_then(decimal);
         let mut new = Link {
             state: "posted".into(),
             netsuite_id: Some(so.id.clone()),
-            tranid: Some(tranid.clone()),
+            tranid: None,
             route: serde_json::to_string(&route).ok(),
             body_hash: Some(hash.clone()),
             woo_written_for: link.as_ref().and_then(|l| l.woo_written_for.clone()),
         };
-        let diff = ns_total.map(|t| t - order.total);
-        match s.orders.tax_mode {
-            TaxMode::Netsuite => {
-                let within = diff.is_some_and(|d| d.abs() <= s.orders.tax_tolerance);
-                if !within {
-                    new.state = "held_tax".into();
-                    self.save_link(id, &eid, &new, Some(&customer)).await?;
-                    let shown = ns_total.map(|t| t.to_string()).unwrap_or_else(|| "no total".into());
-                    return Err(Stop::Blocked {
-                        cause: format!("tax:order:{id}"),
-                        exception: Exception::new(
-                            ExceptionKind::TaxDifference,
-                            format!("order:{id}"),
-                            format!(
-                                "Order #{}: NetSuite's total {shown} (tax calculated by NetSuite) differs from WooCommerce's {} by more than {}; sales order {tranid} waits in Pending Approval",
-                                order.number, order.total, s.orders.tax_tolerance
-                            ),
-                            "Compare the tax codes/nexus of the customer's ship-to address in NetSuite with WooCommerce's tax rates; fix the set-up, then approve the order in NetSuite or let wns retry (it does so every recheck interval).",
-                        ),
-                    });
-                }
-                self.inner
-                    .ns
-                    .patch(
-                        Lane::Orders,
-                        "salesOrder",
-                        &RecordKey::Internal(so.id.clone()),
-                        &json!({ "orderStatus": { "id": "B" } }),
-                        &[],
-                    )
-                    .await
-                    .map_err(|e| ns_stop(e, |e| order_refused(order, e)))?;
-            }
-            TaxMode::Woocommerce => {
-                if diff.is_some_and(|d| !d.is_zero()) {
-                    let e = Exception::new(
+        if s.orders.tax_mode == TaxMode::Netsuite {
+            // NetSuite's total decides whether the order is released, so it is read now; with
+            // WooCommerce's tax the document number and the total check wait for the next
+            // read-back (one SuiteQL query for up to 500 orders).
+            let got = self
+                .inner
+                .ns
+                .get(Lane::Orders, "salesOrder", &RecordKey::Internal(so.id.clone()), false)
+                .await
+                .map_err(|e| ns_stop(e, |e| order_refused(order, e)))?
+                .unwrap_or(Value::Null);
+            let tranid = got.get("tranId").and_then(Value::as_str).unwrap_or_default().to_string();
+            let ns_total = got.get("total").and_then(decimal);
+            new.tranid = Some(tranid.clone());
+            let within = ns_total.is_some_and(|t| (t - order.total).abs() <= s.orders.tax_tolerance);
+            if !within {
+                new.state = "held_tax".into();
+                self.save_link(id, &eid, &new, Some(&customer), Some(order.total)).await?;
+                let shown = ns_total.map(|t| t.to_string()).unwrap_or_else(|| "no total".into());
+                return Err(Stop::Blocked {
+                    cause: format!("tax:order:{id}"),
+                    exception: Exception::new(
                         ExceptionKind::TaxDifference,
                         format!("order:{id}"),
                         format!(
-                            "Order #{}: NetSuite's total {} differs from WooCommerce's {} although WooCommerce's tax was posted",
-                            order.number,
-                            ns_total.unwrap_or_default(),
-                            order.total
+                            "Order #{}: NetSuite's total {shown} (tax calculated by NetSuite) differs from WooCommerce's {} by more than {}; sales order {tranid} waits in Pending Approval",
+                            order.number, order.total, s.orders.tax_tolerance
                         ),
-                        "A NetSuite script or workflow changed the sales order's amounts; compare the lines of both.",
-                    );
-                    e.raise(self.store(), self.now()).await?;
-                }
+                        "Compare the tax codes/nexus of the customer's ship-to address in NetSuite with WooCommerce's tax rates; fix the set-up, then approve the order in NetSuite or let wns retry (it does so every recheck interval).",
+                    ),
+                });
             }
+            self.inner
+                .ns
+                .patch(
+                    Lane::Orders,
+                    "salesOrder",
+                    &RecordKey::Internal(so.id.clone()),
+                    &json!({ "orderStatus": { "id": "B" } }),
+                    &[],
+                )
+                .await
+                .map_err(|e| ns_stop(e, |e| order_refused(order, e)))?;
+            exceptions::resolve(self.store(), ExceptionKind::TaxDifference, &format!("order:{id}"), self.now()).await?;
         }
-        self.save_link(id, &eid, &new, Some(&customer)).await?;
-        for kind in [
-            ExceptionKind::MissingSku,
-            ExceptionKind::CustomerRejected,
-            ExceptionKind::SalesOrderRejected,
-            ExceptionKind::TaxDifference,
-        ] {
-            if kind != ExceptionKind::TaxDifference || diff.is_some_and(|d| d.is_zero()) {
-                exceptions::resolve(self.store(), kind, &format!("order:{id}"), self.now()).await?;
-            }
+        self.save_link(id, &eid, &new, Some(&customer), Some(order.total)).await?;
+        for kind in [ExceptionKind::MissingSku, ExceptionKind::CustomerRejected, ExceptionKind::SalesOrderRejected] {
+            exceptions::resolve(self.store(), kind, &format!("order:{id}"), self.now()).await?;
         }
-        self.written(order, &new, &customer, &hash).await?;
-        Ok(Synced::Posted { netsuite_id: so.id, tranid, updated })
+        if new.tranid.is_some() {
+            self.written(id, &new, &customer.netsuite_id, customer.rule.as_str(), &hash).await?;
+        } else {
+            self.read_back_soon().await?;
+        }
+        Ok(Synced::Posted { netsuite_id: so.id, tranid: new.tranid.unwrap_or_default(), updated })
     }
 
-    /// The WooCommerce side of a posted order: meta and a private note, once per body.
-    async fn written(&self, order: &Order, l: &Link, customer: &CustomerMatch, hash: &str) -> Result<(), Stop> {
-        if l.woo_written_for.as_deref() == Some(hash) {
+    /// One pending read-back job gathers every order posted until it runs.
+    async fn read_back_soon(&self) -> Result<(), sqlx::Error> {
+        let job = NewJob::new(READ_BACK_KIND, "sales-orders", json!({})).run_after(self.now() + 1_000);
+        self.inner.queue.enqueue(job).await?;
+        Ok(())
+    }
+
+    /// The read-back: document numbers and totals of posted sales orders, 500 per SuiteQL query,
+    /// then the WooCommerce meta and note of each. Returns how many orders it completed.
+    pub async fn read_back(&self) -> Result<usize, String> {
+        self.read_back_inner().await.map_err(|s| match s {
+            Stop::Retry(e) | Stop::RetryAfter(e, _) | Stop::Dead(e) => e,
+            Stop::Blocked { cause, exception } => format!("blocked on {cause}: {}", exception.message),
+        })
+    }
+
+    async fn read_back_inner(&self) -> Result<usize, Stop> {
+        let mut done = 0;
+        loop {
+            let rows = sqlx::query(
+                "select wc_order_id, netsuite_id, route, body_hash, woo_written_for, customer_id, customer_rule, wc_total \
+                 from order_links where state = 'posted' and tranid is null and netsuite_id is not null \
+                 order by wc_order_id limit 500",
+            )
+            .fetch_all(self.store().pool())
+            .await?;
+            if rows.is_empty() {
+                return Ok(done);
+            }
+            struct Pending {
+                wc_id: u64,
+                link: Link,
+                customer_id: String,
+                rule: String,
+                wc_total: Option<Decimal>,
+            }
+            let mut pending = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let text = |i: usize| r.try_get::<Option<String>, _>(i);
+                pending.push(Pending {
+                    wc_id: r.try_get::<i64, _>(0)? as u64,
+                    link: Link {
+                        state: "posted".into(),
+                        netsuite_id: text(1)?,
+                        tranid: None,
+                        route: text(2)?,
+                        body_hash: text(3)?,
+                        woo_written_for: text(4)?,
+                    },
+                    customer_id: text(5)?.unwrap_or_default(),
+                    rule: text(6)?.unwrap_or_default(),
+                    wc_total: text(7)?.and_then(|t| Decimal::from_str(&t).ok()),
+                });
+            }
+            let ids: Vec<&str> = pending.iter().filter_map(|p| p.link.netsuite_id.as_deref()).collect();
+            let q =
+                crate::netsuite::suiteql::WindowedQuery::new("SELECT id, tranid, foreigntotal FROM transaction", "id")
+                    .and(format!("id IN {}", in_list(ids.iter().copied())));
+            let found: BTreeMap<String, (String, Option<Decimal>)> = self
+                .inner
+                .ns
+                .suiteql_all(Lane::Orders, &q)
+                .await
+                .map_err(|e| ns_stop(e, |e| Stop::Retry(e.to_string())))?
+                .into_iter()
+                .filter_map(|r| {
+                    let total = r.get("foreigntotal").and_then(|t| Decimal::from_str(t).ok());
+                    Some((r.get("id")?.to_string(), (r.get("tranid").unwrap_or_default().to_string(), total)))
+                })
+                .collect();
+            let results: Vec<Result<(), Stop>> = futures::stream::iter(pending)
+                .map(|mut p| {
+                    let found = p.link.netsuite_id.as_ref().and_then(|id| found.get(id)).cloned();
+                    async move {
+                        let (tranid, total) = match found {
+                            Some(f) => f,
+                            None => {
+                                // Deleted in NetSuite since: nothing to number; not read again.
+                                tracing::warn!(order = p.wc_id, "posted sales order no longer in NetSuite");
+                                (String::new(), None)
+                            }
+                        };
+                        sqlx::query("update order_links set tranid = $1, updated_at = $2 where wc_order_id = $3")
+                            .bind(&tranid)
+                            .bind(self.now())
+                            .bind(p.wc_id as i64)
+                            .execute(self.store().pool())
+                            .await?;
+                        if let (Some(ns), Some(wc)) = (total, p.wc_total)
+                            && ns != wc
+                        {
+                            Exception::new(
+                                ExceptionKind::TaxDifference,
+                                format!("order:{}", p.wc_id),
+                                format!(
+                                    "Order {}: NetSuite's total {ns} differs from WooCommerce's {wc} although WooCommerce's tax was posted",
+                                    p.wc_id
+                                ),
+                                "A NetSuite script or workflow changed the sales order's amounts; compare the lines of both.",
+                            )
+                            .raise(self.store(), self.now())
+                            .await?;
+                        }
+                        if tranid.is_empty() {
+                            return Ok(());
+                        }
+                        p.link.tranid = Some(tranid);
+                        let hash = p.link.body_hash.clone().unwrap_or_default();
+                        self.written(p.wc_id, &p.link, &p.customer_id, &p.rule, &hash).await
+                    }
+                })
+                .buffer_unordered(8)
+                .collect()
+                .await;
+            done += results.iter().filter(|r| r.is_ok()).count();
+            if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+                return Err(e);
+            }
+        }
+    }
+
+    /// The WooCommerce side of a posted order: meta and a private note, once per body, once
+    /// the document number is known.
+    async fn written(&self, wc_id: u64, l: &Link, customer_id: &str, rule: &str, hash: &str) -> Result<(), Stop> {
+        if l.woo_written_for.as_deref() == Some(hash) || l.tranid.is_none() {
             return Ok(());
         }
         let ns_id = l.netsuite_id.clone().unwrap_or_default();
         let tranid = l.tranid.clone().unwrap_or_default();
         let woo = &self.inner.woo;
         woo.set_order_meta(
-            order.id,
+            wc_id,
             &[
                 ("_netsuite_sales_order_id", json!(ns_id)),
                 ("_netsuite_sales_order_number", json!(tranid)),
-                ("_wns_customer_match", json!(customer.rule.as_str())),
+                ("_wns_customer_match", json!(rule)),
             ],
         )
         .await?;
         let verb = if l.woo_written_for.is_some() { "updated" } else { "posted" };
         let route = l.route.as_deref().and_then(|r| serde_json::from_str::<Route>(r).ok()).unwrap_or(Route::Unrouted);
         let note = format!(
-            "wns: {verb} NetSuite sales order {tranid} (internal id {ns_id}); customer {} matched by {}; location {}.",
-            customer.netsuite_id,
-            customer.rule.as_str().replace('_', " "),
+            "wns: {verb} NetSuite sales order {tranid} (internal id {ns_id}); customer {customer_id} matched by {}; location {}.",
+            rule.replace('_', " "),
             route.describe()
         );
-        woo.add_order_note(order.id, &note, false).await?;
+        woo.add_order_note(wc_id, &note, false).await?;
         sqlx::query("update order_links set woo_written_for = $1, updated_at = $2 where wc_order_id = $3")
             .bind(hash)
             .bind(self.now())
-            .bind(order.id as i64)
+            .bind(wc_id as i64)
             .execute(self.store().pool())
             .await?;
         Ok(())
@@ -469,7 +595,7 @@ impl OrderFlow {
             );
             e.raise(self.store(), self.now()).await?;
             l.state = "fulfilled".into();
-            self.save_link(id, &eid, &l, None).await?;
+            self.save_link(id, &eid, &l, None, None).await?;
             return Ok(Synced::Frozen);
         }
         let open: Vec<Value> = lines
@@ -494,7 +620,7 @@ impl OrderFlow {
         l.state = "closed".into();
         // A restore must write the whole body again.
         l.body_hash = None;
-        self.save_link(id, &eid, &l, None).await?;
+        self.save_link(id, &eid, &l, None, None).await?;
         if order.is_some() {
             let note = format!(
                 "wns: closed the lines of NetSuite sales order {} (order {why} in WooCommerce).",
@@ -519,7 +645,7 @@ impl OrderFlow {
         e.raise(self.store(), self.now()).await?;
         let eid = order_eid(&self.inner.settings.orders.site, order.id);
         let new = Link { state: "fulfilled".into(), body_hash: Some(hash.into()), ..l.clone() };
-        self.save_link(order.id, &eid, &new, None).await?;
+        self.save_link(order.id, &eid, &new, None, None).await?;
         Ok(())
     }
 
@@ -568,16 +694,18 @@ impl OrderFlow {
         eid: &ExternalId,
         l: &Link,
         customer: Option<&CustomerMatch>,
+        wc_total: Option<Decimal>,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "insert into order_links (wc_order_id, external_id, state, netsuite_id, tranid, customer_id, customer_rule, \
-                                      route, body_hash, woo_written_for, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                                      route, body_hash, woo_written_for, updated_at, wc_total) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              on conflict (wc_order_id) do update set state = excluded.state, netsuite_id = excluded.netsuite_id, \
                 tranid = excluded.tranid, customer_id = coalesce(excluded.customer_id, order_links.customer_id), \
                 customer_rule = coalesce(excluded.customer_rule, order_links.customer_rule), \
                 route = coalesce(excluded.route, order_links.route), body_hash = excluded.body_hash, \
-                woo_written_for = excluded.woo_written_for, updated_at = excluded.updated_at",
+                woo_written_for = excluded.woo_written_for, updated_at = excluded.updated_at, \
+                wc_total = coalesce(excluded.wc_total, order_links.wc_total)",
         )
         .bind(id as i64)
         .bind(eid.as_str())
@@ -590,6 +718,7 @@ impl OrderFlow {
         .bind(&l.body_hash)
         .bind(&l.woo_written_for)
         .bind(self.now())
+        .bind(wc_total.map(|t| t.to_string()))
         .execute(self.store().pool())
         .await?;
         Ok(())
