@@ -62,7 +62,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     if let Command::Demo { duration } = cli.command {
         let format = cli.log_format.unwrap_or(LogFormat::Human);
-        telemetry::init(format, "warn,wns=info,wns::queue::worker=error");
+        // The demo prints its own progress; one log line per order would drown it.
+        telemetry::init(format, "warn,wns=info,wns::sync::order_flow=warn,wns::queue::worker=error");
         return demo::run(duration.map(std::time::Duration::from_secs)).await.map(|()| ExitCode::SUCCESS);
     }
     let (settings, provenance) = Settings::load(cli.config.as_deref(), std::env::vars())?;

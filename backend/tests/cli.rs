@@ -83,16 +83,31 @@ fn serve_answers_health_and_metrics_and_stops_cleanly_on_sigterm() {
     assert!(rest.iter().any(|l| l.contains("worker stopped")), "{rest:?}");
 }
 
+/// The demo is the real order flow against both simulators: orders reach NetSuite, the unmapped
+/// SKU's orders block with an exception and post after the mapping.
 #[test]
-fn demo_with_a_duration_runs_prints_a_summary_and_exits_zero() {
+fn demo_with_a_duration_posts_orders_to_netsuite_prints_a_summary_and_exits_zero() {
     let dir = empty_dir("demo");
-    let out = wns(&dir).args(["demo", "--duration", "3"]).env("WNS_DEMO_BIND", "127.0.0.1:0").output().unwrap();
+    let out = wns(&dir).args(["demo", "--duration", "10"]).env("WNS_DEMO_BIND", "127.0.0.1:0").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("open http://127.0.0.1:"), "{stdout}");
+    assert!(stdout.contains("wns created its 5 webhooks in the store"), "{stdout}");
+    assert!(stdout.contains("SKU mapping saved: DEMO-UNMAPPED"), "{stdout}");
     let summary = stdout.lines().find(|l| l.starts_with("wns demo summary:")).expect("a summary line");
-    let done: u64 = summary.split("; ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
-    assert!(done > 0, "jobs were processed: {summary}");
+    let count = |what: &str| -> u64 {
+        let part = summary.split("; ").find(|p| p.ends_with(what)).unwrap_or_else(|| panic!("{what}: {summary}"));
+        part.rsplit(": ").next().unwrap().split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(count("sales orders in NetSuite") > 0, "orders reached NetSuite: {summary}");
+    assert!(count("customers in NetSuite") > 0, "{summary}");
+    assert!(count("orders checked out") >= count("sales orders in NetSuite"), "{summary}");
+    assert!(stdout.contains("the orders that waited for DEMO-UNMAPPED are sales orders now: #"), "{stdout}");
+    assert_eq!(count("blocked"), 0, "{summary}");
+    assert!(
+        summary.contains("unmapped_sku 1 (0 open)"),
+        "the unmapped SKU raised its exception, then the mapping resolved it: {summary}"
+    );
 }
 
 /// `wns check` against the two simulators: NetSuite answers and accepts the credentials (or says in
