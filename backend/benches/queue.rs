@@ -1,6 +1,7 @@
-//! `cargo xtask bench queue`: throughput of no-op jobs through the whole queue — enqueue (one
-//! transaction per job, as webhooks do), claim, run, record — with 1 and 4 workers on SQLite and
-//! PostgreSQL. Each worker has its own connection pool, as separate processes would. Prints a
+//! `cargo xtask bench queue`: throughput of no-op jobs through the whole queue — enqueue, claim,
+//! run, record — with 1 and 4 workers on SQLite and PostgreSQL. Enqueue two ways: through
+//! `Queue::enqueue` by 64 concurrent callers (the queue group-commits what waits at the same
+//! moment), and one transaction per job by 4 producers (the worst case). Each worker has its own connection pool, as separate processes would. Prints a
 //! table; asserts nothing about speed.
 //!
 //! PostgreSQL comes from `WNS_TEST_PG` (set by `cargo xtask bench`); `WNS_BENCH_JOBS` changes
@@ -19,6 +20,9 @@ use wns::{
 use wns_api_types::JobState;
 
 const PRODUCERS: usize = 4;
+/// Concurrent `Queue::enqueue` callers in the group-commit rows: a burst of webhook deliveries
+/// or of jobs enqueueing follow-ups.
+const CALLERS: usize = 64;
 
 struct Row {
     backend: Backend,
@@ -51,11 +55,20 @@ async fn run(backend: Backend, workers: usize, jobs: usize, group: usize) -> Row
         running.push(tokio::spawn(worker.run(stop.clone())));
     }
     let start = Instant::now();
-    let producers: Vec<_> = (0..PRODUCERS)
+    let callers = if group == 0 { CALLERS } else { PRODUCERS };
+    let producers: Vec<_> = (0..callers)
         .map(|p| {
             let q = producer_queue.clone();
             tokio::spawn(async move {
-                let mine: Vec<usize> = (p..jobs).step_by(PRODUCERS).collect();
+                let mine: Vec<usize> = (p..jobs).step_by(callers).collect();
+                if group == 0 {
+                    // `Queue::enqueue`, one call per job: the queue commits the calls waiting
+                    // at the same moment together (queue::committer).
+                    for i in mine {
+                        q.enqueue(NewJob::new("noop", format!("e:{i}"), json!({ "i": i }))).await.expect("enqueue");
+                    }
+                    return;
+                }
                 for chunk in mine.chunks(group) {
                     // `group` jobs per transaction, as the webhook receiver commits concurrent
                     // deliveries together; 1 is one transaction per job.
@@ -111,25 +124,25 @@ fn main() {
         for (workers, group) in workers_to_run().into_iter().flat_map(|w| groups().into_iter().map(move |g| (w, g))) {
             let row = rt.block_on(run(backend, workers, jobs, group));
             eprintln!(
-                "  {} with {} worker(s), {} per enqueue transaction: {:.0} jobs/s",
+                "  {} with {} worker(s), {}: {:.0} jobs/s",
                 row.backend.name(),
                 row.workers,
-                row.group,
+                describe(row.group),
                 row.jobs as f64 / row.secs
             );
             rows.push(row);
         }
     }
     println!();
-    println!("queue: enqueue + claim + run + record of no-op jobs ({PRODUCERS} concurrent producers)");
-    println!("| database | workers | jobs per enqueue transaction | jobs | seconds | jobs/s |");
+    println!("queue: enqueue + claim + run + record of no-op jobs");
+    println!("| database | workers | enqueue | jobs | seconds | jobs/s |");
     println!("|---|---:|---:|---:|---:|---:|");
     for r in &rows {
         println!(
             "| {} | {} | {} | {} | {:.2} | {:.0} |",
             r.backend.name(),
             r.workers,
-            r.group,
+            describe(r.group),
             r.jobs,
             r.secs,
             r.jobs as f64 / r.secs
@@ -137,13 +150,22 @@ fn main() {
     }
 }
 
-/// `WNS_BENCH_GROUP=1,32`: jobs per enqueue transaction (1: each job alone, as a lone webhook;
-/// 32: as the receiver commits a burst of concurrent deliveries).
+fn describe(group: usize) -> String {
+    match group {
+        0 => format!("Queue::enqueue, {CALLERS} concurrent callers, group commit"),
+        1 => format!("own transaction per job, {PRODUCERS} producers"),
+        g => format!("{g} jobs per caller's transaction, {PRODUCERS} producers"),
+    }
+}
+
+/// `WNS_BENCH_GROUP=0,1,32`: 0 is `Queue::enqueue` (one call per job, group-committed by the
+/// queue); n > 0 is n jobs per producer's own transaction (1: each job alone, as a lone event;
+/// 32: as the webhook receiver commits a burst of concurrent deliveries).
 fn groups() -> Vec<usize> {
     std::env::var("WNS_BENCH_GROUP")
         .ok()
-        .map(|v| v.split(',').filter_map(|g| g.trim().parse().ok()).filter(|g| *g > 0).collect())
-        .unwrap_or_else(|| vec![1, 32])
+        .map(|v| v.split(',').filter_map(|g| g.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![0, 1])
 }
 
 /// `WNS_BENCH_WORKERS=0,1,4`: 0 measures enqueueing alone.

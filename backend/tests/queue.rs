@@ -65,6 +65,7 @@ on_both_databases!(
     an_expired_lease_hands_the_job_to_another_worker,
     shutdown_releases_jobs_still_running_after_the_grace_period,
     a_panicking_handler_is_retried_not_lost,
+    concurrent_enqueues_share_commits_and_each_gets_its_own_answer,
 );
 
 async fn a_burst_of_events_for_one_entity_collapses_into_one_job(b: Backend) {
@@ -334,6 +335,28 @@ async fn a_panicking_handler_is_retried_not_lost(b: Backend) {
     let rec = f.queue.get(id).await.unwrap().unwrap();
     assert_eq!(rec.state, JobState::Ready);
     assert!(rec.last_error.unwrap().contains("bug in a flow"));
+}
+
+async fn concurrent_enqueues_share_commits_and_each_gets_its_own_answer(b: Backend) {
+    let f = fixture(b).await;
+    // 600 concurrent calls for 300 entities: every call answers with its entity's job id, and
+    // the jobs exist exactly once each, committed, whatever group each call landed in.
+    let calls = (0..600).map(|i| {
+        let q = f.queue.clone();
+        tokio::spawn(async move {
+            let key = format!("order:{}", i % 300);
+            (key.clone(), q.enqueue(NewJob::new("order", key, json!({ "i": i }))).await.unwrap())
+        })
+    });
+    let mut by_key: std::collections::HashMap<String, JobId> = std::collections::HashMap::new();
+    for c in calls.collect::<Vec<_>>() {
+        let (key, id) = c.await.unwrap();
+        assert_eq!(*by_key.entry(key.clone()).or_insert(id), id, "{key}: one job whatever the group");
+    }
+    assert_eq!(by_key.len(), 300);
+    let ids: std::collections::HashSet<JobId> = by_key.values().copied().collect();
+    assert_eq!(ids.len(), 300, "distinct entities, distinct jobs");
+    assert_eq!(f.queue.summary().await.unwrap().total(JobState::Ready), 300);
 }
 
 async fn enqueue_in_order<F: std::future::Future<Output = Result<JobId, sqlx::Error>>>(futs: Vec<F>) -> Vec<JobId> {

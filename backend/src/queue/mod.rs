@@ -8,6 +8,7 @@
 //! write is an upsert by external id. Enqueue takes a connection so that callers enqueue in the
 //! same transaction as the data that caused the job.
 
+pub mod committer;
 mod retry;
 mod worker;
 
@@ -157,11 +158,20 @@ pub struct Queue {
     policy: RetryPolicy,
     policies: Arc<HashMap<String, RetryPolicy>>,
     wake: Arc<Notify>,
+    /// Started at the first [`Queue::enqueue`]; see [`committer`].
+    committer: Arc<std::sync::OnceLock<committer::Committer>>,
 }
 
 impl Queue {
     pub fn new(store: Store, clock: SharedClock, policy: RetryPolicy) -> Queue {
-        Queue { store, clock, policy, policies: Arc::default(), wake: Arc::new(Notify::new()) }
+        Queue {
+            store,
+            clock,
+            policy,
+            policies: Arc::default(),
+            wake: Arc::new(Notify::new()),
+            committer: Arc::default(),
+        }
     }
 
     /// Wakes this queue's idle workers when `other` enqueues too: for several queues (each with
@@ -193,8 +203,18 @@ impl Queue {
         self.wake.clone()
     }
 
-    /// Enqueues on its own transaction.
+    /// Enqueues on its own transaction — shared with the other enqueues waiting at the same
+    /// moment in this process (group commit, see [`committer`]). Returns once committed.
     pub async fn enqueue(&self, job: NewJob) -> QueueResult<JobId> {
+        let committer = self.committer.get_or_init(|| {
+            // The committer's own copy has no committer: no reference cycle keeps it alive.
+            committer::Committer::start(Queue { committer: Arc::default(), ..self.clone() })
+        });
+        committer.submit(job).await
+    }
+
+    /// Enqueues on a transaction of its own, alone (what the committer falls back to).
+    pub async fn enqueue_alone(&self, job: NewJob) -> QueueResult<JobId> {
         let mut conn = self.store.pool().acquire().await?;
         self.enqueue_in(&mut conn, job).await
     }
