@@ -280,6 +280,26 @@ mod tests {
         assert_eq!(s.server.bind.to_string(), "127.0.0.1:8080");
     }
 
+    /// The README's example is what a newcomer copies: it must load as written (placeholders
+    /// `…` filled in), [sync] included.
+    #[test]
+    fn the_readmes_example_configuration_loads() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```toml\n").expect("README has a toml example") + "```toml\n".len();
+        let block = &readme[start..start + readme[start..].find("```").unwrap()];
+        let filled = block.replace('…', "0123456789abcdef0123");
+        let dir = std::env::temp_dir().join(format!("wns-readme-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("wns.toml");
+        std::fs::write(&file, filled).unwrap();
+        let (s, _) = Settings::load(Some(&file), env(&[])).unwrap_or_else(|e| panic!("README example: {e}"));
+        let sync = s.sync.expect("the example has [sync]");
+        assert_eq!(sync.orders.site, "shop", "the site reaches the order mapping");
+        assert_eq!(sync.routing.rules.len(), 2);
+        assert_eq!(sync.orders.tax_tolerance, rust_decimal::Decimal::new(1, 2));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn environment_overrides_the_file_and_gets_typed() {
         let dir = std::env::temp_dir().join(format!("wns-config-{}", std::process::id()));
