@@ -1,4 +1,5 @@
-//! Transforms: an order fulfilled in parts moves quantities onto its lines and out of stock,
+//! Transforms: an order fulfilled in parts moves quantities onto its lines and out of stock
+//! (committed units: out of on hand, available unchanged; netsuite_inventory.rs has the rest),
 //! and its tracking numbers become visible to SuiteQL the way connectors read them.
 
 mod netsuite_support;
@@ -57,8 +58,9 @@ async fn a_partial_fulfilment_moves_quantities_and_stock() {
     let (so, lines) = order_lines(&ns, &shop.order).await;
     assert_eq!((lines[0]["quantityFulfilled"].as_i64(), lines[1]["quantityFulfilled"].as_i64()), (Some(2), Some(0)));
     assert_eq!(so["orderStatus"]["id"], "D");
-    assert_eq!(ns.sim().stock(&shop.items[0], &shop.location), Some((8, 8)));
-    assert_eq!(ns.sim().stock(&shop.items[1], &shop.location), Some((10, 10)));
+    // The order committed 3 A and 1 B; shipping 2 committed A leaves available where it was.
+    assert_eq!(ns.sim().stock(&shop.items[0], &shop.location), Some((8, 7)));
+    assert_eq!(ns.sim().stock(&shop.items[1], &shop.location), Some((10, 9)));
 
     let f =
         json(ns.get(&format!("/services/rest/record/v1/itemFulfillment/{fulfilment}?expandSubResources=true")).await)
@@ -93,6 +95,7 @@ async fn fulfil_ships_what_is_left_and_closed_lines_stay_closed() {
     assert_eq!(lines[1]["isClosed"], true);
     assert_eq!(so["orderStatus"]["id"], "F");
     assert_eq!(ns.sim().stock(&shop.items[0], &shop.location), Some((7, 7)));
+    assert_eq!(ns.sim().stock(&shop.items[1], &shop.location), Some((10, 10)), "the closed line released B");
 
     let r = ns.post(&format!("{ORDER}/{}/!transform/itemFulfillment", shop.order), &json!({})).await;
     let (status, code, detail) = error_of(r).await;
@@ -110,7 +113,7 @@ async fn fulfilling_more_than_ordered_is_refused_and_changes_nothing() {
     let r = ns.post(&format!("{ORDER}/{}/!transform/itemFulfillment", shop.order), &body).await;
     assert_eq!(error_of(r).await.0, 400);
     assert_eq!(ns.sim().record_count("itemFulfillment"), 0);
-    assert_eq!(ns.sim().stock(&shop.items[0], &shop.location), Some((10, 10)));
+    assert_eq!(ns.sim().stock(&shop.items[0], &shop.location), Some((10, 7)), "still just committed");
 }
 
 #[tokio::test]

@@ -21,6 +21,8 @@ pub fn router(sim: NetSuiteSim) -> Router {
         .route("/_sim/items", post(item))
         .route("/_sim/locations", post(location))
         .route("/_sim/stock", post(stock))
+        .route("/_sim/stock/receive", post(receive))
+        .route("/_sim/stock/sell", post(sell))
         .route("/_sim/fulfil", post(fulfil))
         .route("/_sim/faults", put(faults))
         .route("/_sim/limit", put(limit))
@@ -66,15 +68,46 @@ struct StockLevel {
     available: i64,
 }
 
-async fn stock(State(sim): State<NetSuiteSim>, Json(s): Json<StockLevel>) -> Response {
-    let known = |id: &str, t: &str| {
+fn known_item_and_location(sim: &NetSuiteSim, item: &str, location: &str) -> bool {
+    let is_location = {
         let store = lock(&sim.inner.store);
-        id.parse().ok().and_then(|n| store.get(n)).is_some_and(|r| t.is_empty() || r.rtype.name == t)
+        location.parse().ok().and_then(|n| store.get(n)).is_some_and(|r| r.rtype.name == "location")
     };
-    if !s.item.parse().is_ok_and(|n| sim.is_item(n)) || !known(&s.location, "location") {
-        return bad("item and location must be internal ids of an existing item and location");
+    is_location && item.parse().is_ok_and(|n| sim.is_item(n))
+}
+
+const UNKNOWN: &str = "item and location must be internal ids of an existing item and location";
+
+async fn stock(State(sim): State<NetSuiteSim>, Json(s): Json<StockLevel>) -> Response {
+    if !known_item_and_location(&sim, &s.item, &s.location) {
+        return bad(UNKNOWN);
     }
     sim.set_stock(&s.item, &s.location, s.on_hand, s.available);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct StockMove {
+    item: String,
+    location: String,
+    quantity: i64,
+}
+
+/// An item receipt (`receive_stock`).
+async fn receive(State(sim): State<NetSuiteSim>, Json(m): Json<StockMove>) -> Response {
+    if !known_item_and_location(&sim, &m.item, &m.location) {
+        return bad(UNKNOWN);
+    }
+    sim.receive_stock(&m.item, &m.location, m.quantity);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Another channel's sale (`sell_elsewhere`).
+async fn sell(State(sim): State<NetSuiteSim>, Json(m): Json<StockMove>) -> Response {
+    if !known_item_and_location(&sim, &m.item, &m.location) {
+        return bad(UNKNOWN);
+    }
+    sim.sell_elsewhere(&m.item, &m.location, m.quantity);
     StatusCode::NO_CONTENT.into_response()
 }
 

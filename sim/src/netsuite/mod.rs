@@ -8,6 +8,13 @@
 //! ([`NetSuiteConfig::tax_rate`], [`NetSuiteSim::set_tax_rate`]); lines that bring their own
 //! `taxAmount` keep it. No tax codes, nexuses or `taxDetails` sublist are simulated.
 //!
+//! Inventory: `inventoryitemlocations` moves as NetSuite's does. Approved sales orders commit
+//! stock at their lines' locations when saved (available falls, committed rises, the shortfall
+//! is backordered), closing lines or deleting the order releases it, fulfilment ships committed
+//! units out of on hand and committed. [`NetSuiteSim::set_stock`] seeds, and
+//! [`NetSuiteSim::receive_stock`] / [`NetSuiteSim::sell_elsewhere`] move stock as receipts and
+//! other channels would. The rules, and what is [INFERRED], are in `store.rs`.
+//!
 //! One simulator is one account. Its state sits behind short-lived locks; nothing is held
 //! across an await except the concurrency slot, which is exactly what NetSuite counts.
 
@@ -86,6 +93,17 @@ impl Default for SeedItem {
             subsidiaries: Vec::new(),
         }
     }
+}
+
+/// One item's figures at one location, as `inventoryitemlocations` shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockRow {
+    pub on_hand: i64,
+    /// On hand less what sales orders have committed (as seeded by [`NetSuiteSim::set_stock`]
+    /// and moved by orders, fulfilments, receipts and sales elsewhere).
+    pub available: i64,
+    pub committed: i64,
+    pub backordered: i64,
 }
 
 /// The settings that can change while the simulator runs.
@@ -277,12 +295,25 @@ impl NetSuiteSim {
         store.replace(id, f, Utc::now());
     }
 
-    /// Sets one item's quantities at one location and bumps its `lastmodifieddate`.
+    /// Seeds one item's on hand and available at one location and bumps its `lastmodifieddate`.
+    /// What open sales orders have committed there stays counted in `committed`/`backordered`.
     pub fn set_stock(&self, item_id: &str, location_id: &str, on_hand: i64, available: i64) {
-        let (Ok(item), Ok(location)) = (item_id.parse(), location_id.parse()) else {
-            panic!("set_stock: ids must be internal ids, got {item_id:?} / {location_id:?}");
-        };
+        let (item, location) = stock_key("set_stock", item_id, location_id);
         lock(&self.inner.store).set_stock(item, location, on_hand, available, Utc::now());
+    }
+
+    /// An item receipt at one location: on hand and available rise by `quantity`, then
+    /// backordered sales order lines there commit what they can, oldest order first.
+    pub fn receive_stock(&self, item_id: &str, location_id: &str, quantity: i64) {
+        let (item, location) = stock_key("receive_stock", item_id, location_id);
+        lock(&self.inner.store).receive_stock(item, location, quantity, Utc::now());
+    }
+
+    /// Another channel's sale, shipped at once from one location: on hand and available drop by
+    /// `quantity`; commitments are left as they are.
+    pub fn sell_elsewhere(&self, item_id: &str, location_id: &str, quantity: i64) {
+        let (item, location) = stock_key("sell_elsewhere", item_id, location_id);
+        lock(&self.inner.store).take_stock(item, location, quantity, Utc::now());
     }
 
     /// Fulfils every open line of a sales order (as `!transform/itemFulfillment` would, shipped,
@@ -339,6 +370,18 @@ impl NetSuiteSim {
         lock(&self.inner.store).stock.get(&key).map(|s| (s.on_hand, s.available))
     }
 
+    /// One item's figures at one location, if the row exists (seeded, received, sold or
+    /// committed against).
+    pub fn stock_row(&self, item_id: &str, location_id: &str) -> Option<StockRow> {
+        let key = (item_id.parse().ok()?, location_id.parse().ok()?);
+        lock(&self.inner.store).stock.get(&key).map(|s| StockRow {
+            on_hand: s.on_hand,
+            available: s.available,
+            committed: s.committed,
+            backordered: s.backordered,
+        })
+    }
+
     /// Waits until every async task submitted so far has finished (tests drain instead of sleeping).
     pub async fn wait_for_jobs(&self) {
         while lock(&self.inner.jobs).pending() > 0 {
@@ -348,6 +391,13 @@ impl NetSuiteSim {
 
     pub(crate) fn is_item(&self, id: u64) -> bool {
         lock(&self.inner.store).is_a(id, Category::Item)
+    }
+}
+
+fn stock_key(what: &str, item_id: &str, location_id: &str) -> (u64, u64) {
+    match (item_id.parse(), location_id.parse()) {
+        (Ok(item), Ok(location)) => (item, location),
+        _ => panic!("{what}: ids must be internal ids, got {item_id:?} / {location_id:?}"),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Record writes on the store: create, upsert by external id, patch with NetSuite's sublist
 //! rules, delete. Each one validates the record as it would be saved and either changes the
-//! store completely or not at all, so a failed write leaves nothing behind.
+//! store completely or not at all, so a failed write leaves nothing behind. A sales order's
+//! inventory commitments follow in the same step: the store recomputes them on every insert,
+//! replace and delete (store.rs).
 
 use chrono::{DateTime, Utc};
 use percent_encoding::percent_decode_str;
@@ -158,8 +160,8 @@ fn merge_sublist(old: &Value, new: &Value, replace: bool) -> Value {
     json!({ "items": out })
 }
 
-pub fn delete(store: &mut Store, rtype: &RecordType, key: &Key) -> Result<(), NsError> {
+pub fn delete(store: &mut Store, rtype: &RecordType, key: &Key, now: DateTime<Utc>) -> Result<(), NsError> {
     let id = resolve(store, rtype, key)?;
-    store.delete(id);
+    store.delete(id, now);
     Ok(())
 }

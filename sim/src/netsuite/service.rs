@@ -317,7 +317,7 @@ fn exec(sim: &NetSuiteSim, op: &RecordOp, params: &Params, body: &[u8], base: &s
             Ok(Reply::no_content(url(rtype.name, id)))
         }
         RecordOp::Delete { rtype, key } => {
-            records::delete(&mut store, rtype, key)?;
+            records::delete(&mut store, rtype, key, now)?;
             Ok(Reply { status: 204, location: None, content_type: None, body: String::new(), extra: Vec::new() })
         }
         RecordOp::Transform { from, key, to } => {

@@ -1,7 +1,9 @@
 //! `POST /record/v1/{from}/{id}/!transform/{to}`: a new record initialised from an existing one.
 //! Fulfilment is the one that matters to stock: it starts from every open order line, lets the
 //! body skip (`itemReceive: false`) or shorten (`quantity`) lines keyed by `orderLine`, then
-//! moves the quantities onto the order and out of the locations' stock in the same step.
+//! moves the quantities onto the order and out of the locations' stock in the same step:
+//! committed units leave on hand and committed (available unchanged), uncommitted ones leave
+//! on hand and available (see `apply_to_order`).
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -248,6 +250,11 @@ fn number_packages(f: &mut Fields) -> Vec<String> {
     numbers
 }
 
+/// Shipped units leave on hand and available first; saving the order with its new
+/// `quantityFulfilled` then releases the line's commitment and commits what is still to ship
+/// (store.rs). Net effect: units the line had committed leave on hand and committed with
+/// available unchanged; units beyond its commitment (or from another location) leave on hand and
+/// available, as an uncommitted shipment does.
 fn apply_to_order(store: &mut Store, order_id: u64, picks: &[Pick], now: DateTime<Utc>) {
     let Some(mut f) = store.get(order_id).map(|r| r.fields.clone()) else { return };
     if let Some(lines) = f.get_mut("item").and_then(|s| s.get_mut("items")).and_then(Value::as_array_mut) {
@@ -259,13 +266,11 @@ fn apply_to_order(store: &mut Store, order_id: u64, picks: &[Pick], now: DateTim
         }
     }
     order_status(&mut f);
-    store.replace(order_id, f, now);
     for p in picks {
         let (Some(item), Some(location)) = (p.line.get("item").and_then(ref_id), p.location) else { continue };
-        let stocked =
-            store.get(item).and_then(|r| r.fields.get("itemType")).and_then(|t| t.get("id")).and_then(Value::as_str);
-        if matches!(stocked, Some("InvtPart" | "Assembly")) {
+        if store.is_stocked(item) {
             store.take_stock(item, location, p.quantity.ceil().to_i64().unwrap_or(0), now);
         }
     }
+    store.replace(order_id, f, now);
 }

@@ -1,6 +1,7 @@
 //! SuiteQL's view of the records: the analytics tables a connector reads (`item`, `customer`,
 //! `location`, `inventoryitemlocations`, `transaction`, `transactionline`, `trackingnumber`,
-//! `trackingnumbermap`), built from the store and cached until the store changes.
+//! `trackingnumbermap`), built from the store and cached until the store changes. Sales order
+//! lines carry `quantitycommitted`/`quantitybackordered` from the store's commitments.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use serde_json::Value;
 use super::cell::Cell;
 use super::plan::Output;
 use crate::netsuite::render::value_text;
-use crate::netsuite::store::{Record, Store, ref_id};
+use crate::netsuite::store::{LineCommitment, Record, Store, ref_id};
 use crate::netsuite::types::Category;
 use crate::netsuite::validate::decimal;
 
@@ -344,6 +345,8 @@ fn transaction_lines(store: &Store) -> (Vec<(&'static str, ColKind)>, Vec<Vec<Ce
         ("createdfrom", Ref),
         ("isclosed", Plain),
         ("quantityshiprecv", Plain),
+        ("quantitycommitted", Plain),
+        ("quantitybackordered", Plain),
     ];
     let mut rows = Vec::new();
     for r in store.all_of(Category::Transaction) {
@@ -363,11 +366,19 @@ fn transaction_lines(store: &Store) -> (Vec<(&'static str, ColKind)>, Vec<Vec<Ce
             created_from.clone(),
             Cell::flag(false),
             Cell::Null,
+            Cell::Null,
+            Cell::Null,
         ]);
         let sublist = if r.rtype.name == "journalEntry" { "line" } else { "item" };
         for (i, l) in r.lines(sublist).iter().enumerate() {
             let seq = l.get("line").and_then(decimal).map_or(Cell::id(i as u64 + 1), Cell::Num);
             let closed = l.get("isClosed").and_then(Value::as_bool).unwrap_or(false);
+            // Sales order lines: what the line commits and backorders (store.rs); 0 when nothing.
+            let held = |f: fn(&LineCommitment) -> i64| match store.commitments.get(&(r.id, i)) {
+                Some(c) => Cell::Num(f(c).into()),
+                None if r.rtype.name == "salesOrder" => Cell::Num(0.into()),
+                None => Cell::Null,
+            };
             rows.push(vec![
                 Cell::id(r.id),
                 seq.clone(),
@@ -382,6 +393,8 @@ fn transaction_lines(store: &Store) -> (Vec<(&'static str, ColKind)>, Vec<Vec<Ce
                 created_from.clone(),
                 Cell::flag(closed),
                 num(l.get("quantityFulfilled")),
+                held(|c| c.committed),
+                held(|c| c.backordered),
             ]);
         }
     }
