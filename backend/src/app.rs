@@ -15,7 +15,7 @@ use crate::{
     netsuite::{self, NetSuiteClient},
     queue::{Handlers, Queue, Worker, WorkerOptions},
     store::Store,
-    sync::order_flow::OrderFlow,
+    sync::{inventory::StockSync, order_flow::OrderFlow},
 };
 
 pub struct Application {
@@ -26,6 +26,7 @@ pub struct Application {
     netsuite: Option<NetSuiteClient>,
     woocommerce: Option<crate::woo::WooSettings>,
     orders: Option<OrderFlow>,
+    stock: Option<StockSync>,
 }
 
 impl Application {
@@ -60,6 +61,14 @@ impl Application {
             }
             _ => (handlers, None),
         };
+        let (handlers, stock) = match (&settings.stock, &netsuite, &settings.woocommerce) {
+            (Some(st), Some(ns), Some(woo)) => {
+                let woo = crate::woo::WooClient::new(woo).map_err(|e| anyhow::anyhow!("woocommerce: {e}"))?;
+                let sync = StockSync::new(ns.clone(), woo, queue.clone(), st.clone());
+                (sync.register(handlers), Some(sync))
+            }
+            _ => (handlers, None),
+        };
         let opts = WorkerOptions {
             concurrency: settings.queue.workers,
             lease: settings.lease(),
@@ -73,7 +82,16 @@ impl Application {
             state = state.with_webhook_secret(woo.webhook_secret.clone());
             state.webhook_max_body = woo.webhook_max_body_bytes;
         }
-        Ok(Application { listener, addr, state, worker, netsuite, woocommerce: settings.woocommerce.clone(), orders })
+        Ok(Application {
+            listener,
+            addr,
+            state,
+            worker,
+            netsuite,
+            woocommerce: settings.woocommerce.clone(),
+            orders,
+            stock,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -101,9 +119,12 @@ impl Application {
     /// Serves until `shutdown` is cancelled, then stops accepting, winds the worker down (see
     /// [`Worker::run`]) and closes the database.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let Application { listener, state, worker, woocommerce, orders, .. } = self;
+        let Application { listener, state, worker, woocommerce, orders, stock, .. } = self;
         if let Some(flow) = orders {
             tokio::spawn(flow.run_recheck(shutdown.clone()));
+        }
+        if let Some(stock) = stock {
+            tokio::spawn(stock.run(shutdown.clone()));
         }
         let store = state.queue.store().clone();
         if let Some(woo) = woocommerce {

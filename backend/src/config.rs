@@ -34,6 +34,9 @@ pub struct Settings {
     /// Absent: orders are received and kept, not posted. Needs `netsuite` and `woocommerce`.
     #[serde(default)]
     pub sync: Option<SyncSettings>,
+    /// Absent: stock is not synchronised. Needs `netsuite` and `woocommerce`.
+    #[serde(default)]
+    pub stock: Option<crate::sync::inventory::StockSettings>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -106,13 +109,15 @@ impl Default for Settings {
             netsuite: None,
             woocommerce: None,
             sync: None,
+            stock: None,
         }
     }
 }
 
 /// The top-level keys of [`Settings`]: a `WNS_<KEY>…` variable is configuration when it starts
 /// with one of these.
-const TOP_LEVEL_KEYS: &[&str] = &["site", "server", "database", "queue", "log", "netsuite", "woocommerce", "sync"];
+const TOP_LEVEL_KEYS: &[&str] =
+    &["site", "server", "database", "queue", "log", "netsuite", "woocommerce", "sync", "stock"];
 
 /// Where the settings came from, for the first log lines of `serve`.
 #[derive(Debug, Clone)]
@@ -222,6 +227,12 @@ impl Settings {
             sync.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
             if self.netsuite.is_none() || self.woocommerce.is_none() {
                 return invalid("sync", "needs [netsuite] and [woocommerce] configured too");
+            }
+        }
+        if let Some(stock) = &self.stock {
+            stock.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
+            if self.netsuite.is_none() || self.woocommerce.is_none() {
+                return invalid("stock", "needs [netsuite] and [woocommerce] configured too");
             }
         }
         Ok(())

@@ -241,6 +241,7 @@ fn settings(addr: SocketAddr, ns: &RunningNetSuite, woo: &RunningWoo, c: &Catalo
         netsuite: Some(netsuite),
         woocommerce: Some(woocommerce),
         sync: Some(sync),
+        stock: None,
         log: defaults.log,
     }
 }

@@ -1,6 +1,10 @@
 //! Customers before orders, against the NetSuite simulator, on SQLite and PostgreSQL: each match
 //! rule in its turn, and never a second customer for the same buyer.
 
+#[macro_use]
+#[path = "support/both.rs"]
+mod both;
+
 use serde_json::json;
 use wns::{
     netsuite::{AuthSettings, Governor, Lane, NetSuiteClient, NetSuiteSettings, TbaCredentials},
@@ -97,13 +101,6 @@ async fn a_buyer_without_an_email_is_refused_with_what_to_do(backend: Backend) {
     let err = h.sync().ensure(&guest("  "), 1).await.unwrap_err().to_string();
     assert!(err.contains("add one to the order's billing details"), "{err}");
     assert_eq!(h.ns.sim.record_count("customer"), 0);
-}
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Postgres).await } )* }
-    };
 }
 
 on_both_databases!(

@@ -4,6 +4,10 @@
 //! second copy while the first is being worked on or after it is done. The simulator's own counts
 //! must show exactly 2,000 sales orders and one customer per buyer.
 
+#[macro_use]
+#[path = "support/both.rs"]
+mod both;
+
 #[path = "support/flow.rs"]
 mod support;
 
@@ -125,13 +129,6 @@ async fn two_thousand_orders_under_faults_make_exactly_two_thousand_sales_orders
         f.ns.sim.record_count("salesOrder"),
         f.ns.sim.record_count("customer")
     );
-}
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Postgres).await } )* }
-    };
 }
 
 on_both_databases!(two_thousand_orders_under_faults_make_exactly_two_thousand_sales_orders);

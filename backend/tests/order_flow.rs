@@ -2,6 +2,10 @@
 //! WooCommerce simulator, `woo.order` jobs run by a real worker, sales orders and customers in the
 //! NetSuite simulator, counted by the simulators themselves.
 
+#[macro_use]
+#[path = "support/both.rs"]
+mod both;
+
 #[path = "support/flow.rs"]
 mod support;
 
@@ -343,13 +347,6 @@ async fn edit(f: &support::Flow, id: u64, body: Value) {
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", res.text().await.unwrap());
-}
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Postgres).await } )* }
-    };
 }
 
 on_both_databases!(

@@ -2,6 +2,10 @@
 //! a sales order: NetSuite's own total equals WooCommerce's to the cent, in both coupon modes, on
 //! SQLite and PostgreSQL. An unmapped SKU is named, not guessed.
 
+#[macro_use]
+#[path = "support/both.rs"]
+mod both;
+
 use rust_decimal::Decimal;
 use wns::{
     netsuite::{AuthSettings, ExternalId, Governor, Lane, NetSuiteClient, NetSuiteSettings, RecordKey, TbaCredentials},
@@ -114,13 +118,6 @@ async fn saving_a_mapping_requeues_the_orders_blocked_on_that_sku(backend: Backe
         sqlx::query_scalar("select source from sku_map where sku = 'WNS-MUG-2'").fetch_one(store.pool()).await.unwrap();
     assert_eq!(source, "merch@shop", "who mapped it is kept");
     assert_eq!(wns::sync::orders::save_mapping(&queue, "OTHER", "1", "merch@shop").await.unwrap(), 0);
-}
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Postgres).await } )* }
-    };
 }
 
 on_both_databases!(

@@ -1,6 +1,10 @@
 //! The durable queue on SQLite and PostgreSQL: every test runs on both, each on a fresh database.
 //! Time is a manual clock; nothing sleeps to wait for work, workers are drained.
 
+#[macro_use]
+#[path = "support/both.rs"]
+mod both;
+
 use std::{
     sync::{
         Arc,
@@ -44,13 +48,6 @@ fn worker(q: &Queue, handlers: Handlers) -> Worker {
 
 fn kinds(k: &[&str]) -> Vec<String> {
     k.iter().map(|s| s.to_string()).collect()
-}
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Postgres).await } )* }
-    };
 }
 
 on_both_databases!(

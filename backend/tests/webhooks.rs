@@ -2,6 +2,10 @@
 //! (`tests/fixtures/woocommerce/webhooks`), on SQLite and PostgreSQL: stored before answered,
 //! processed once however often it arrives, bad input kept and never processed.
 
+#[macro_use]
+#[path = "support/both.rs"]
+mod both;
+
 use std::sync::{
     Arc,
     atomic::{AtomicUsize, Ordering},
@@ -195,13 +199,6 @@ fn every_recorded_signed_delivery_verifies() {
         signed += 1;
     }
     assert!(signed >= 20, "{signed}");
-}
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Postgres).await } )* }
-    };
 }
 
 on_both_databases!(

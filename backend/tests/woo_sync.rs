@@ -2,6 +2,10 @@
 //! really delivered over HTTP to the receiver, lost on purpose, caught up by the sweep; and a
 //! webhook WooCommerce disabled after failed deliveries, re-enabled and reported.
 
+#[macro_use]
+#[path = "support/both.rs"]
+mod both;
+
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -244,13 +248,6 @@ async fn a_webhook_with_the_wrong_secret_gets_wns_secret_back_and_deliveries_the
         1,
         "the new order's delivery is accepted"
     );
-}
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(wns::store::Backend::Postgres).await } )* }
-    };
 }
 
 on_both_databases!(

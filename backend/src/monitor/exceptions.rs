@@ -35,6 +35,12 @@ pub enum ExceptionKind {
     ChangedAfterFulfilment,
     /// NetSuite refused the sales order for a reason not tied to one item (entity `order:<id>`).
     SalesOrderRejected,
+    /// WooCommerce refused a stock write for one SKU (entity `sku:<SKU>`).
+    StockItemRejected,
+    /// No stock cycle succeeded for longer than the configured limit (entity `stock`).
+    StockStale,
+    /// WooCommerce's stock differs from wns's figure (entity `sku:<SKU>`).
+    StockDrift,
 }
 
 impl ExceptionKind {
@@ -51,6 +57,9 @@ impl ExceptionKind {
             ExceptionKind::TaxDifference => "tax_difference",
             ExceptionKind::ChangedAfterFulfilment => "changed_after_fulfilment",
             ExceptionKind::SalesOrderRejected => "sales_order_rejected",
+            ExceptionKind::StockItemRejected => "stock_item_rejected",
+            ExceptionKind::StockStale => "stock_stale",
+            ExceptionKind::StockDrift => "stock_drift",
         }
     }
 
@@ -62,8 +71,12 @@ impl ExceptionKind {
             | ExceptionKind::UnmappedSku
             | ExceptionKind::MissingSku
             | ExceptionKind::ItemNotSellable
-            | ExceptionKind::SalesOrderRejected => Owner::Ecommerce,
-            ExceptionKind::NetSuiteLogin | ExceptionKind::ChangedAfterFulfilment => Owner::Operations,
+            | ExceptionKind::SalesOrderRejected
+            | ExceptionKind::StockItemRejected
+            | ExceptionKind::StockDrift => Owner::Ecommerce,
+            ExceptionKind::NetSuiteLogin | ExceptionKind::ChangedAfterFulfilment | ExceptionKind::StockStale => {
+                Owner::Operations
+            }
             ExceptionKind::CustomerRejected => Owner::CustomerService,
             ExceptionKind::TaxDifference => Owner::Finance,
         }

@@ -3,6 +3,7 @@
 //! ties them together.
 
 pub mod customers;
+pub mod inventory;
 pub mod order_flow;
 pub mod orders;
 pub mod routing;

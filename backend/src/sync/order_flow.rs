@@ -51,6 +51,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     SyncSettings,
     customers::{Buyer, CustomerError, CustomerMatch, CustomerSync},
+    inventory,
     orders::{MappingError, TaxMode, resolve_skus, sales_order},
     routing::{self, Route},
 };
@@ -239,6 +240,10 @@ impl OrderFlow {
                 Err(e) => return Err(e.into()),
             };
         let Some(order) = order else { return self.close(id, link, "deleted", None).await };
+        // The order's units, for stock: in flight until NetSuite's figure shows them.
+        let units: Vec<(String, i64)> = order.line_items.iter().map(|l| (l.sku.clone(), l.quantity)).collect();
+        let holds_stock = matches!(order.status.as_str(), "processing" | "on-hold" | "completed");
+        inventory::record_order_units(self.store(), id, &units, holds_stock, self.now()).await?;
         if matches!(order.status.as_str(), "cancelled" | "trash") {
             return self.close(id, link, &order.status.clone(), Some(&order)).await;
         }
@@ -380,6 +385,7 @@ impl OrderFlow {
             exceptions::resolve(self.store(), ExceptionKind::TaxDifference, &format!("order:{id}"), self.now()).await?;
         }
         self.save_link(id, &eid, &new, Some(&customer), Some(order.total)).await?;
+        inventory::order_units_posted(self.store(), id, self.now()).await?;
         for kind in [ExceptionKind::MissingSku, ExceptionKind::CustomerRejected, ExceptionKind::SalesOrderRejected] {
             exceptions::resolve(self.store(), kind, &format!("order:{id}"), self.now()).await?;
         }
@@ -617,6 +623,7 @@ impl OrderFlow {
                 .await
                 .map_err(|e| ns_stop(e, refused))?;
         }
+        inventory::order_units_closed(self.store(), id, self.now()).await?;
         l.state = "closed".into();
         // A restore must write the whole body again.
         l.body_hash = None;

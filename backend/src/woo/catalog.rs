@@ -21,7 +21,67 @@ pub struct BatchItem {
     pub result: Result<Product, WooError>,
 }
 
+/// One relative stock change for wns's `POST wns/v1/stock/adjust` route (the WordPress plugin's;
+/// WooCommerce core has none): applied atomically next to checkouts, once per idempotency key.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StockDelta {
+    pub sku: String,
+    pub delta: i64,
+    pub idempotency_key: String,
+}
+
+/// What the route did with one item: WooCommerce's stock afterwards, or its error.
+#[derive(Debug, Clone)]
+pub struct Adjusted {
+    pub sku: String,
+    pub result: Result<i64, (String, String)>,
+    /// The key was seen before: nothing was applied again.
+    pub replayed: bool,
+}
+
 impl WooClient {
+    /// Applies up to 100 stock deltas (products and variations alike, by SKU) in one request.
+    /// Items fail one by one.
+    pub async fn adjust_stock(&self, items: &[StockDelta]) -> Result<Vec<Adjusted>, WooError> {
+        if items.len() > MAX_BATCH {
+            return Err(WooError::Protocol {
+                op: "adjust stock".into(),
+                problem: format!("{} items; the route accepts at most {MAX_BATCH} per request", items.len()),
+            });
+        }
+        let answer: Value = self
+            .call("adjust stock", Method::POST, self.url("wns/v1/stock/adjust", &[]), Some(&json!({ "items": items })))
+            .await?;
+        let rows = answer.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+                let result = match (r.get("stock_quantity").and_then(Value::as_i64), r.get("error")) {
+                    (Some(q), None) => Ok(q),
+                    (_, e) => Err((text(e.and_then(|e| e.get("code"))), text(e.and_then(|e| e.get("message"))))),
+                };
+                Adjusted {
+                    sku: text(r.get("sku")),
+                    result,
+                    replayed: r.get("replayed").and_then(Value::as_bool).unwrap_or(false),
+                }
+            })
+            .collect())
+    }
+
+    /// Products and variations with any of `skus` (≤ 100; WooCommerce's comma-separated `sku`
+    /// filter), one page of 100.
+    pub async fn products_by_skus(&self, skus: &[&str]) -> Result<Vec<Product>, WooError> {
+        let url = self.url("wc/v3/products", &[("sku", skus.join(",")), ("per_page", "100".into())]);
+        Ok(self.page("find products by SKU", url).await?.items)
+    }
+
+    /// One product or variation by id.
+    pub async fn product(&self, id: u64) -> Result<Product, WooError> {
+        self.call("get product", Method::GET, self.url(&format!("wc/v3/products/{id}"), &[]), None).await
+    }
+
     /// Products and variations whose SKU is exactly `sku` (WooCommerce's `sku` filter).
     pub async fn products_by_sku(&self, sku: &str) -> Result<Vec<Product>, WooError> {
         let url = self.url("wc/v3/products", &[("sku", sku.to_string())]);

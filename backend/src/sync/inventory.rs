@@ -1,0 +1,782 @@
+//! Stock: NetSuite → WooCommerce within a minute, without overselling.
+//!
+//! **Reading.** Every `stock.every_secs` (default 60) one SuiteQL query per web-store location
+//! reads the `inventoryitemlocations` rows whose `lastmodifieddate` is at or after the watermark
+//! minus `stock.overlap_secs`. The watermark is the newest `lastmodifieddate` NetSuite itself
+//! returned (its clock, its time zone), so neither clock skew nor the account's time zone can
+//! skip a change; the overlap re-reads the last minutes in case a transaction committed late.
+//! Sales orders, fulfilments, receipts and adjustments all move these rows, so one table covers
+//! every transaction that moves stock. Every `stock.full_every_secs` (default nightly) the same
+//! queries run without the watermark: the reconciliation pass.
+//!
+//! **Available to sell** per SKU = Σ available in the web store's locations − units on
+//! WooCommerce orders NetSuite's figure does not reflect yet (in flight) − the safety buffer,
+//! never below 0. A WooCommerce order's units are in flight from the moment wns sees the order
+//! until its sales order is saved *before* a stock read starts (NetSuite commits the units when it
+//! saves the order, so that read already shows them): no gap, and no double count.
+//!
+//! **The write race, and how it is closed.** WooCommerce's `stock_quantity` is absolute. Writing
+//! "17" overwrites every checkout that landed between wns computing 17 and WooCommerce storing
+//! it, and those units are sold twice. So wns does not write absolute values in steady state:
+//! it writes only what moved on NetSuite's side, as deltas, through wns's atomic stock-adjust
+//! route (`POST wns/v1/stock/adjust`, the WordPress plugin's; `wc_update_product_stock` with
+//! increase/decrease under WooCommerce's own row lock, one idempotency key per change). What
+//! moved on NetSuite's side is the change of Y = NetSuite available + web units NetSuite
+//! reflects: a web order's sales order lowers NetSuite's figure and raises the reflected units
+//! by the same amount, so Y moves only with receipts, other channels, adjustments and
+//! cancellations there. WooCommerce already took its own orders off at checkout; adding ΔY keeps
+//! both. The first write of a SKU, the reconciliation and stores without the plugin
+//! (`stock.write = "absolute"`) use WooCommerce's batch endpoint with the absolute value — the
+//! race exists there, and the oversell benchmark measures it.
+//!
+//! **Freshness** per SKU: NetSuite's as-of time (`ns_as_of`), what was pushed when, and what
+//! WooCommerce confirmed. A cycle that has not succeeded for `stock.stale_after_secs` raises
+//! `stock_stale` (operations). **Drift**: when WooCommerce reports a product change
+//! (`product.updated`, i.e. an edit in wp-admin or by another plugin), its stock is compared with
+//! what wns expects; a difference raises `stock_drift` (ecommerce) with both values, and with
+//! `stock.correct_drift` the difference is written back as a delta.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::Row;
+
+use crate::{
+    monitor::exceptions::{Exception, ExceptionKind},
+    netsuite::{
+        ErrorClass, Lane, NetSuiteClient, NsError,
+        suiteql::{WindowedQuery, literal},
+    },
+    queue::{ClaimedJob, Handlers, Outcome, Queue},
+    store::Store,
+    woo::{
+        WooClient,
+        catalog::{MAX_BATCH, StockDelta},
+        client::WooError,
+    },
+};
+
+pub const PRODUCT_KIND: &str = "woo.product";
+const WATERMARK: &str = "stock.netsuite_modified";
+/// NetSuite's `lastmodifieddate` as wns asks for it (`TO_CHAR`) and gives it back (`TO_TIMESTAMP`).
+const NS_FORMAT: &str = "YYYY-MM-DD HH24:MI:SS";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteMode {
+    /// Deltas through the plugin's stock-adjust route (closes the write race).
+    #[default]
+    Adjust,
+    /// WooCommerce's batch endpoint with absolute values, for stores without the plugin.
+    Absolute,
+}
+
+/// `[stock]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockSettings {
+    /// NetSuite locations whose stock the web store sells.
+    pub locations: Vec<String>,
+    #[serde(default = "sixty")]
+    pub every_secs: u64,
+    #[serde(default = "overlap")]
+    pub overlap_secs: u64,
+    #[serde(default = "nightly")]
+    pub full_every_secs: u64,
+    #[serde(default = "stale")]
+    pub stale_after_secs: u64,
+    /// Units held back from every SKU.
+    #[serde(default)]
+    pub buffer: i64,
+    /// Per SKU, instead of `buffer`.
+    #[serde(default)]
+    pub buffers: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub write: WriteMode,
+    /// Count units of orders NetSuite does not reflect yet (turn off only to measure why not).
+    #[serde(default = "yes")]
+    pub reserve_in_flight: bool,
+    /// Write WooCommerce back to wns's figure when it drifted.
+    #[serde(default)]
+    pub correct_drift: bool,
+}
+
+fn sixty() -> u64 {
+    60
+}
+fn overlap() -> u64 {
+    120
+}
+fn nightly() -> u64 {
+    86_400
+}
+fn stale() -> u64 {
+    900
+}
+fn yes() -> bool {
+    true
+}
+
+impl StockSettings {
+    pub fn new(locations: Vec<String>) -> StockSettings {
+        StockSettings {
+            locations,
+            every_secs: sixty(),
+            overlap_secs: overlap(),
+            full_every_secs: nightly(),
+            stale_after_secs: stale(),
+            buffer: 0,
+            buffers: BTreeMap::new(),
+            write: WriteMode::Adjust,
+            reserve_in_flight: true,
+            correct_drift: false,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.locations.is_empty() {
+            return Err(("stock.locations", "name the NetSuite location ids the web store sells from".into()));
+        }
+        if self.every_secs == 0 {
+            return Err(("stock.every_secs", "must be at least 1".into()));
+        }
+        if self.buffer < 0 || self.buffers.values().any(|b| *b < 0) {
+            return Err(("stock.buffer", "buffers are units held back: 0 or more".into()));
+        }
+        Ok(())
+    }
+
+    fn buffer_of(&self, sku: &str) -> i64 {
+        self.buffers.get(sku).copied().unwrap_or(self.buffer)
+    }
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CycleReport {
+    pub full: bool,
+    pub rows_read: usize,
+    pub skus_changed: usize,
+    pub pushed: usize,
+    pub woo_requests: usize,
+    pub rejected: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StockError {
+    #[error(transparent)]
+    NetSuite(#[from] NsError),
+    #[error(transparent)]
+    Woo(#[from] WooError),
+    #[error("stock tables: {0}")]
+    Store(#[from] sqlx::Error),
+}
+
+#[derive(Clone)]
+pub struct StockSync {
+    ns: NetSuiteClient,
+    woo: WooClient,
+    queue: Queue,
+    settings: StockSettings,
+}
+
+/// One SKU's figures at a read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Figures {
+    pub sku: String,
+    pub netsuite_item_id: String,
+    pub ns_available: i64,
+    pub in_flight: i64,
+    pub reflected: i64,
+    pub buffer: i64,
+}
+
+impl Figures {
+    pub fn target(&self, reserve: bool) -> i64 {
+        let in_flight = if reserve { self.in_flight } else { 0 };
+        (self.ns_available - in_flight - self.buffer).max(0)
+    }
+
+    /// What only NetSuite-side movements change (see the module comment).
+    pub fn basis(&self) -> i64 {
+        self.ns_available + self.reflected - self.buffer
+    }
+}
+
+impl StockSync {
+    pub fn new(ns: NetSuiteClient, woo: WooClient, queue: Queue, settings: StockSettings) -> StockSync {
+        StockSync { ns, woo, queue, settings }
+    }
+
+    fn store(&self) -> &Store {
+        self.queue.store()
+    }
+
+    /// `handlers` plus the `woo.product` job (drift check).
+    pub fn register(&self, handlers: Handlers) -> Handlers {
+        let sync = self.clone();
+        handlers.on(PRODUCT_KIND, move |job| {
+            let sync = sync.clone();
+            async move { sync.product_job(&job).await }
+        })
+    }
+
+    /// One read of NetSuite and the WooCommerce writes it calls for. `full` ignores the watermark.
+    pub async fn cycle(&self, full: bool) -> Result<CycleReport, StockError> {
+        let started = self.queue.now();
+        let mut report = CycleReport { full, ..CycleReport::default() };
+        let since = if full { None } else { self.watermark().await? };
+        let mut changed: BTreeSet<String> = BTreeSet::new();
+        let mut newest = since.clone();
+        for location in &self.settings.locations {
+            let mut q = WindowedQuery::new(
+                format!(
+                    "SELECT iil.item, i.itemid, iil.quantityavailable, TO_CHAR(iil.lastmodifieddate, '{NS_FORMAT}') AS modified \
+                     FROM inventoryitemlocations iil JOIN item i ON i.id = iil.item"
+                ),
+                "iil.item",
+            )
+            .and(format!("iil.location = {}", literal(location)));
+            if let Some(since) = &since {
+                let from = overlap_before(since, self.settings.overlap_secs);
+                q = q.and(format!("iil.lastmodifieddate >= TO_TIMESTAMP({}, '{NS_FORMAT}')", literal(&from)));
+            }
+            let rows = self.ns.suiteql_all(Lane::StockReads, &q).await?;
+            report.rows_read += rows.len();
+            let mut tx = self.store().pool().begin().await?;
+            for row in &rows {
+                let (Some(item), Some(itemid)) = (row.get("item"), row.get("itemid")) else { continue };
+                let available = row.get("quantityavailable").and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) as i64;
+                let modified = row.get("modified").unwrap_or_default().to_string();
+                if newest.as_deref().is_none_or(|n| modified.as_str() > n) {
+                    newest = Some(modified.clone());
+                }
+                let prev: Option<i64> = sqlx::query_scalar(
+                    "select available from stock_locations where netsuite_item_id = $1 and location = $2",
+                )
+                .bind(item)
+                .bind(location)
+                .fetch_optional(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "insert into stock_locations (netsuite_item_id, location, itemid, available, modified, read_at) \
+                     values ($1, $2, $3, $4, $5, $6) on conflict (netsuite_item_id, location) do update set \
+                     itemid = excluded.itemid, available = excluded.available, modified = excluded.modified, \
+                     read_at = excluded.read_at",
+                )
+                .bind(item)
+                .bind(location)
+                .bind(itemid)
+                .bind(available)
+                .bind(&modified)
+                .bind(started)
+                .execute(&mut *tx)
+                .await?;
+                if full || prev != Some(available) {
+                    changed.insert(item.to_string());
+                }
+            }
+            tx.commit().await?;
+        }
+        // Web orders whose sales orders NetSuite saved since the last read moved NetSuite's
+        // figure in the rows just read; they are in `changed` through those rows.
+        let figures = self.figures(&changed, started).await?;
+        report.skus_changed = figures.len();
+        self.push(figures, started, &mut report).await?;
+        if let Some(n) = newest {
+            self.set_watermark(&n).await?;
+        }
+        sqlx::query(
+            "insert into watermarks (name, value, updated_at) values ('stock.last_cycle', $1, $1) \
+             on conflict (name) do update set value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(started)
+        .execute(self.store().pool())
+        .await?;
+        Ok(report)
+    }
+
+    /// The figures of the SKUs of NetSuite items `items` as of a read that started at `as_of`.
+    pub async fn figures(&self, items: &BTreeSet<String>, as_of: i64) -> Result<Vec<Figures>, sqlx::Error> {
+        let mut out = Vec::new();
+        let locations = &self.settings.locations;
+        for chunk in items.iter().collect::<Vec<_>>().chunks(500) {
+            let ids: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
+            let sql = format!(
+                "select l.netsuite_item_id, coalesce(m.sku, l.itemid), cast(sum(l.available) as bigint) from stock_locations l \
+                 left join sku_map m on m.netsuite_item_id = l.netsuite_item_id \
+                 where l.netsuite_item_id in ({}) and l.location in ({}) \
+                 group by l.netsuite_item_id, coalesce(m.sku, l.itemid)",
+                placeholders(1, ids.len()),
+                placeholders(ids.len() + 1, locations.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            for l in locations {
+                q = q.bind(l.as_str());
+            }
+            for r in q.fetch_all(self.store().pool()).await? {
+                let sku: String = r.try_get(1)?;
+                let (in_flight, reflected) = self.units(&sku, as_of).await?;
+                out.push(Figures {
+                    buffer: self.settings.buffer_of(&sku),
+                    netsuite_item_id: r.try_get(0)?,
+                    ns_available: r.try_get(2)?,
+                    in_flight,
+                    reflected,
+                    sku,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// (in flight, reflected) web units of `sku` for a NetSuite read that started at `as_of`.
+    async fn units(&self, sku: &str, as_of: i64) -> Result<(i64, i64), sqlx::Error> {
+        let r = sqlx::query(
+            "select \
+               cast(coalesce(sum(case when active = 1 and (posted_at is null or posted_at >= $2) \
+                                      and closed_at is null then quantity else 0 end), 0) as bigint), \
+               cast(coalesce(sum(case when posted_at < $2 and (closed_at is null or closed_at >= $2) \
+                                      then posted_quantity else 0 end), 0) as bigint) \
+             from order_units where sku = $1",
+        )
+        .bind(sku)
+        .bind(as_of)
+        .fetch_one(self.store().pool())
+        .await?;
+        Ok((r.try_get(0)?, r.try_get(1)?))
+    }
+
+    /// Writes what changed, lowest stock first, 100 per request.
+    async fn push(&self, mut figures: Vec<Figures>, as_of: i64, report: &mut CycleReport) -> Result<(), StockError> {
+        let reserve = self.settings.reserve_in_flight;
+        figures.sort_by_key(|f| (f.target(reserve), f.sku.clone()));
+        let mut known: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
+        for f in &figures {
+            let r = sqlx::query("select pushed_basis, pushed from stock_items where sku = $1")
+                .bind(&f.sku)
+                .fetch_optional(self.store().pool())
+                .await?;
+            let prev = match r {
+                Some(r) => (r.try_get(0)?, r.try_get(1)?),
+                None => (None, None),
+            };
+            known.insert(f.sku.clone(), prev);
+            self.record(f, as_of, reserve).await?;
+        }
+        let (mut deltas, mut absolute) = (Vec::new(), Vec::new());
+        for f in figures {
+            let (basis, pushed) = known[&f.sku];
+            match (self.settings.write, basis) {
+                // The reconciliation too writes only NetSuite-side movement; WooCommerce's own
+                // figure is compared with wns's by the drift check.
+                (WriteMode::Adjust, Some(b)) => {
+                    if f.basis() != b {
+                        deltas.push(f);
+                    }
+                }
+                _ => {
+                    if pushed != Some(f.target(reserve)) || basis.is_none() {
+                        absolute.push(f);
+                    }
+                }
+            }
+        }
+        for chunk in deltas.chunks(MAX_BATCH) {
+            let items: Vec<StockDelta> = chunk
+                .iter()
+                .map(|f| {
+                    let from = known[&f.sku].0.unwrap_or_default();
+                    StockDelta {
+                        sku: f.sku.clone(),
+                        delta: f.basis() - from,
+                        idempotency_key: format!("wns:{}:{from}:{}", f.sku, f.basis()),
+                    }
+                })
+                .collect();
+            report.woo_requests += 1;
+            let answers = self.woo.adjust_stock(&items).await?;
+            for (f, a) in chunk.iter().zip(answers) {
+                match a.result {
+                    Ok(now) => {
+                        self.pushed(f, f.target(reserve), Some(now)).await?;
+                        report.pushed += 1;
+                    }
+                    Err((code, message)) => {
+                        report.rejected += 1;
+                        self.rejected(&f.sku, &code, &message).await?;
+                    }
+                }
+            }
+        }
+        if !absolute.is_empty() {
+            self.push_absolute(absolute, reserve, report).await?;
+        }
+        Ok(())
+    }
+
+    /// Absolute writes through WooCommerce's batch endpoints: simple products together, each
+    /// variable product's variations together.
+    async fn push_absolute(
+        &self,
+        figures: Vec<Figures>,
+        reserve: bool,
+        report: &mut CycleReport,
+    ) -> Result<(), StockError> {
+        let mut ids: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        let skus: Vec<&str> = figures.iter().map(|f| f.sku.as_str()).collect();
+        for chunk in skus.chunks(MAX_BATCH) {
+            report.woo_requests += 1;
+            for p in self.woo.products_by_skus(chunk).await? {
+                ids.insert(p.sku.clone(), (p.id, p.parent_id));
+            }
+        }
+        let mut groups: BTreeMap<u64, Vec<&Figures>> = BTreeMap::new();
+        for f in &figures {
+            match ids.get(&f.sku) {
+                Some((_, parent)) => groups.entry(*parent).or_default().push(f),
+                None => {
+                    report.rejected += 1;
+                    self.rejected(&f.sku, "wns_unknown_sku", "No WooCommerce product or variation has this SKU.")
+                        .await?;
+                }
+            }
+        }
+        for (parent, group) in groups {
+            for chunk in group.chunks(MAX_BATCH) {
+                let updates: Vec<serde_json::Value> = chunk
+                    .iter()
+                    .map(|f| json!({ "id": ids[&f.sku].0, "manage_stock": true, "stock_quantity": f.target(reserve) }))
+                    .collect();
+                report.woo_requests += 1;
+                let answers = self.woo.batch_update((parent != 0).then_some(parent), &updates).await?;
+                for (f, a) in chunk.iter().zip(answers) {
+                    match a.result {
+                        Ok(p) => {
+                            self.pushed(f, f.target(reserve), p.stock_quantity).await?;
+                            report.pushed += 1;
+                        }
+                        Err(e) => {
+                            report.rejected += 1;
+                            self.rejected(&f.sku, "woocommerce_rest_batch_item", &e.to_string()).await?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn record(&self, f: &Figures, as_of: i64, reserve: bool) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "insert into stock_items (sku, netsuite_item_id, ns_available, ns_as_of, target, updated_at) \
+             values ($1, $2, $3, $4, $5, $6) on conflict (sku) do update set \
+             netsuite_item_id = excluded.netsuite_item_id, ns_available = excluded.ns_available, \
+             ns_as_of = excluded.ns_as_of, target = excluded.target, updated_at = excluded.updated_at",
+        )
+        .bind(&f.sku)
+        .bind(&f.netsuite_item_id)
+        .bind(f.ns_available)
+        .bind(as_of)
+        .bind(f.target(reserve))
+        .bind(self.queue.now())
+        .execute(self.store().pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn pushed(&self, f: &Figures, target: i64, confirmed: Option<i64>) -> Result<(), sqlx::Error> {
+        let now = self.queue.now();
+        sqlx::query(
+            "update stock_items set pushed_basis = $1, pushed = $2, pushed_at = $3, confirmed = $4, \
+             confirmed_at = $3, updated_at = $3 where sku = $5",
+        )
+        .bind(f.basis())
+        .bind(target)
+        .bind(now)
+        .bind(confirmed)
+        .bind(&f.sku)
+        .execute(self.store().pool())
+        .await?;
+        crate::monitor::exceptions::resolve(
+            self.store(),
+            ExceptionKind::StockItemRejected,
+            &format!("sku:{}", f.sku),
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn rejected(&self, sku: &str, code: &str, message: &str) -> Result<(), sqlx::Error> {
+        Exception::new(
+            ExceptionKind::StockItemRejected,
+            format!("sku:{sku}"),
+            format!("WooCommerce refused the stock of SKU {sku}: {code}: {message}"),
+            "Check the product in WooCommerce: the SKU must exist once and the product must manage stock; the next cycle writes it again.",
+        )
+        .raise(self.store(), self.queue.now())
+        .await
+    }
+
+    async fn watermark(&self) -> Result<Option<String>, sqlx::Error> {
+        let r = sqlx::query("select value from watermarks where name = $1")
+            .bind(WATERMARK)
+            .fetch_optional(self.store().pool())
+            .await?;
+        // NetSuite's text goes in `value` (bigint) as digits: yyyymmddhhmmss.
+        Ok(r.map(|r| r.try_get::<i64, _>(0)).transpose()?.map(from_digits))
+    }
+
+    async fn set_watermark(&self, modified: &str) -> Result<(), sqlx::Error> {
+        let Some(digits) = to_digits(modified) else { return Ok(()) };
+        sqlx::query(
+            "insert into watermarks (name, value, updated_at) values ($1, $2, $3) \
+             on conflict (name) do update set value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(WATERMARK)
+        .bind(digits)
+        .bind(self.queue.now())
+        .execute(self.store().pool())
+        .await?;
+        Ok(())
+    }
+
+    /// `stock_stale` (operations) when no cycle has succeeded for `stale_after_secs`.
+    pub async fn check_freshness(&self) -> Result<bool, sqlx::Error> {
+        let last: Option<i64> = sqlx::query_scalar("select value from watermarks where name = 'stock.last_cycle'")
+            .fetch_optional(self.store().pool())
+            .await?;
+        let now = self.queue.now();
+        let limit = self.settings.stale_after_secs as i64 * 1000;
+        let stale = last.is_none_or(|t| now - t > limit);
+        if stale {
+            let age = last.map(|t| format!("{} s old", (now - t) / 1000)).unwrap_or_else(|| "never read".into());
+            Exception::new(
+                ExceptionKind::StockStale,
+                "stock",
+                format!("WooCommerce's stock is {age}: no stock cycle succeeded within {} s", self.settings.stale_after_secs),
+                "Look at the log lines of `stock cycle failed` (NetSuite or WooCommerce unreachable, credentials); the next successful cycle catches up everything.",
+            )
+            .raise(self.store(), now)
+            .await?;
+        } else {
+            crate::monitor::exceptions::resolve(self.store(), ExceptionKind::StockStale, "stock", now).await?;
+        }
+        Ok(stale)
+    }
+
+    /// Cycles every `every_secs` (a full pass every `full_every_secs`, the first one at start)
+    /// and checks freshness after each, until `shutdown`.
+    pub async fn run(self, shutdown: tokio_util::sync::CancellationToken) {
+        let every = std::time::Duration::from_secs(self.settings.every_secs);
+        let full_every = self.settings.full_every_secs.max(self.settings.every_secs) as i64 * 1000;
+        let mut last_full: Option<i64> = None;
+        loop {
+            let full = last_full.is_none_or(|t| self.queue.now() - t >= full_every);
+            match self.cycle(full).await {
+                Ok(r) => {
+                    if full {
+                        last_full = Some(self.queue.now());
+                    }
+                    tracing::info!(
+                        full,
+                        read = r.rows_read,
+                        changed = r.skus_changed,
+                        pushed = r.pushed,
+                        woo_requests = r.woo_requests,
+                        rejected = r.rejected,
+                        "stock cycle"
+                    );
+                }
+                Err(e) => tracing::warn!(error = %e, "stock cycle failed"),
+            }
+            if let Err(e) = self.check_freshness().await {
+                tracing::warn!(error = %e, "stock freshness check failed");
+            }
+            tokio::select! { _ = shutdown.cancelled() => return, _ = tokio::time::sleep(every) => {} }
+        }
+    }
+
+    /// `woo.product`: a product changed in WooCommerce (not by a checkout): compare its stock.
+    async fn product_job(&self, job: &ClaimedJob) -> Outcome {
+        let Some(id) = job.entity_key.strip_prefix("product:").and_then(|n| n.parse::<u64>().ok()) else {
+            return Outcome::Dead {
+                error: format!("{PRODUCT_KIND} job for {:?}: not a `product:<id>` key", job.entity_key),
+            };
+        };
+        match self.check_drift(id).await {
+            Ok(_) => Outcome::Done,
+            Err(StockError::Woo(WooError::Api { status: 404, .. })) => Outcome::Done,
+            Err(e) => match &e {
+                StockError::Woo(w) if matches!(w.class(), ErrorClass::Fatal) => Outcome::Dead { error: e.to_string() },
+                _ => Outcome::Retry { error: e.to_string() },
+            },
+        }
+    }
+
+    /// Compares WooCommerce's stock of product/variation `id` with wns's figure. Returns the
+    /// difference (WooCommerce − wns) when there is one.
+    pub async fn check_drift(&self, id: u64) -> Result<Option<i64>, StockError> {
+        let p = self.woo.product(id).await?;
+        let (Some(woo), true) = (p.stock_quantity, p.manage_stock.is_managed()) else { return Ok(None) };
+        let Some(item) = sqlx::query_scalar::<_, String>("select netsuite_item_id from stock_items where sku = $1")
+            .bind(&p.sku)
+            .fetch_optional(self.store().pool())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let now = self.queue.now();
+        let Some(f) = self.figures(&BTreeSet::from([item]), now).await?.into_iter().next() else { return Ok(None) };
+        let expected = f.target(self.settings.reserve_in_flight);
+        if woo == expected {
+            crate::monitor::exceptions::resolve(
+                self.store(),
+                ExceptionKind::StockDrift,
+                &format!("sku:{}", p.sku),
+                now,
+            )
+            .await?;
+            return Ok(None);
+        }
+        Exception::new(
+            ExceptionKind::StockDrift,
+            format!("sku:{}", p.sku),
+            format!(
+                "SKU {}: WooCommerce shows {woo} in stock, wns expects {expected} (NetSuite {} − in flight {} − buffer {})",
+                p.sku, f.ns_available, f.in_flight, f.buffer
+            ),
+            if self.settings.correct_drift {
+                "wns wrote its figure back; find who edits stock in WooCommerce (a person in wp-admin, another plugin) — NetSuite is the master."
+            } else {
+                "Find who edits stock in WooCommerce (a person in wp-admin, another plugin): NetSuite is the master. Set stock.correct_drift = true to have wns write its figure back."
+            },
+        )
+        .raise(self.store(), now)
+        .await?;
+        if self.settings.correct_drift {
+            let delta = expected - woo;
+            let key = format!("wns:drift:{}:{now}", p.sku);
+            self.woo.adjust_stock(&[StockDelta { sku: p.sku.clone(), delta, idempotency_key: key }]).await?;
+        }
+        Ok(Some(woo - expected))
+    }
+}
+
+/// Units of a WooCommerce order, as the order flow sees it (see `order_units`).
+pub async fn record_order_units(
+    store: &Store,
+    order_id: u64,
+    lines: &[(String, i64)],
+    active: bool,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut per_sku: BTreeMap<&str, i64> = BTreeMap::new();
+    for (sku, q) in lines {
+        *per_sku.entry(sku.as_str()).or_default() += q;
+    }
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("update order_units set quantity = 0 where wc_order_id = $1")
+        .bind(order_id as i64)
+        .execute(&mut *tx)
+        .await?;
+    for (sku, q) in per_sku {
+        sqlx::query(
+            "insert into order_units (wc_order_id, sku, quantity, active, seen_at) values ($1, $2, $3, $4, $5) \
+             on conflict (wc_order_id, sku) do update set quantity = excluded.quantity, active = excluded.active",
+        )
+        .bind(order_id as i64)
+        .bind(sku)
+        .bind(q)
+        .bind(active as i32)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("update order_units set active = $2 where wc_order_id = $1")
+        .bind(order_id as i64)
+        .bind(active as i32)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// NetSuite saved the order's sales order (committing its units) at `now`.
+pub async fn order_units_posted(store: &Store, order_id: u64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update order_units set posted_quantity = quantity, posted_at = $2, closed_at = null where wc_order_id = $1",
+    )
+    .bind(order_id as i64)
+    .bind(now)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// NetSuite closed the order's lines (releasing the commitment) at `now`.
+pub async fn order_units_closed(store: &Store, order_id: u64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("update order_units set closed_at = $2, active = 0 where wc_order_id = $1")
+        .bind(order_id as i64)
+        .bind(now)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `2026-11-27 06:13:39` → 20261127061339.
+fn to_digits(s: &str) -> Option<i64> {
+    let d: String = s.chars().filter(char::is_ascii_digit).collect();
+    (d.len() == 14).then(|| d.parse().ok()).flatten()
+}
+
+fn from_digits(d: i64) -> String {
+    let s = format!("{d:014}");
+    format!("{}-{}-{} {}:{}:{}", &s[0..4], &s[4..6], &s[6..8], &s[8..10], &s[10..12], &s[12..14])
+}
+
+/// NetSuite's time text minus `secs`, in the same format (naive: NetSuite's zone is kept).
+fn overlap_before(ns_time: &str, secs: u64) -> String {
+    match chrono::NaiveDateTime::parse_from_str(ns_time, "%Y-%m-%d %H:%M:%S") {
+        Ok(t) => (t - chrono::Duration::seconds(secs as i64)).format("%Y-%m-%d %H:%M:%S").to_string(),
+        Err(_) => ns_time.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netsuite_times_round_trip_through_the_watermark_and_the_overlap_goes_back() {
+        assert_eq!(to_digits("2026-11-27 06:13:39"), Some(20261127061339));
+        assert_eq!(from_digits(20261127061339), "2026-11-27 06:13:39");
+        assert_eq!(overlap_before("2026-11-27 00:01:00", 120), "2026-11-26 23:59:00");
+    }
+
+    #[test]
+    fn available_to_sell_never_goes_below_zero_and_basis_ignores_web_orders() {
+        let f = Figures {
+            sku: "A".into(),
+            netsuite_item_id: "1".into(),
+            ns_available: 10,
+            in_flight: 3,
+            reflected: 4,
+            buffer: 2,
+        };
+        assert_eq!(f.target(true), 5);
+        assert_eq!(f.target(false), 8);
+        assert_eq!(Figures { in_flight: 30, ..f.clone() }.target(true), 0);
+        // A web order's sales order is saved: NetSuite −2, reflected +2, basis unchanged.
+        let after = Figures { ns_available: 8, reflected: 6, in_flight: 1, ..f.clone() };
+        assert_eq!(after.basis(), f.basis());
+    }
+}

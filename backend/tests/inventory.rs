@@ -1,0 +1,220 @@
+//! Stock from NetSuite to WooCommerce through both simulators, on SQLite and PostgreSQL: delta
+//! reads with the overlap window, in-flight reservation without double counting, safety buffer,
+//! variations, one bad SKU in a batch, drift.
+
+#[macro_use]
+#[path = "support/both.rs"]
+mod both;
+
+#[path = "support/flow.rs"]
+mod support;
+
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use wns::{
+    monitor::exceptions::{self, ExceptionKind},
+    store::Backend,
+    sync::inventory::{StockSettings, StockSync, WriteMode},
+};
+use wns_sim::{
+    netsuite::SeedItem,
+    woo::{Address, Checkout, NewProduct, NewVariableProduct, NewVariation},
+};
+
+fn stock(f: &support::Flow, tweak: impl FnOnce(&mut StockSettings)) -> StockSync {
+    let mut s = StockSettings::new(vec![f.locations[0].clone(), f.locations[1].clone()]);
+    tweak(&mut s);
+    StockSync::new(f.client.clone(), support::woo_client(&f.woo.base_url), f.queue.clone(), s)
+}
+
+/// A stocked product in both systems: (WooCommerce id, NetSuite item id).
+fn stocked(f: &support::Flow, sku: &str, woo_stock: i64) -> (u64, String) {
+    let id = f.woo.sim.add_product(NewProduct::new(sku, sku, Decimal::new(1000, 2)).stock(woo_stock));
+    (id, f.ns.sim.seed_item(SeedItem::new(sku)))
+}
+
+/// NetSuite's `lastmodifieddate` has whole seconds: let a change land in a later second.
+async fn next_second() {
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+}
+
+async fn only_changes_are_read_and_written_and_the_overlap_rereads_without_rewriting(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let [east, central, _] = f.locations.clone();
+    let (a, a_item) = stocked(&f, "ST-A", 0);
+    let (bb, b_item) = stocked(&f, "ST-B", 0);
+    f.ns.sim.set_stock(&a_item, &east, 7, 7);
+    f.ns.sim.set_stock(&a_item, &central, 3, 3);
+    f.ns.sim.set_stock(&b_item, &east, 5, 5);
+    let s = stock(&f, |_| {});
+    let r = s.cycle(true).await.unwrap();
+    assert_eq!((r.skus_changed, r.pushed), (2, 2));
+    assert_eq!(f.woo.sim.stock_of(a), Some(10), "east + central");
+    assert_eq!(f.woo.sim.stock_of(bb), Some(5));
+
+    next_second().await;
+    f.ns.sim.set_stock(&b_item, &east, 9, 9);
+    let r = s.cycle(false).await.unwrap();
+    assert_eq!((r.skus_changed, r.pushed, r.woo_requests), (1, 1, 1), "only B changed");
+    assert_eq!(f.woo.sim.stock_of(bb), Some(9));
+    // The overlap reads B's row again; its value did not change, so nothing is written.
+    let r = s.cycle(false).await.unwrap();
+    assert!(r.rows_read >= 1, "the overlap window re-reads recent rows");
+    assert_eq!((r.skus_changed, r.pushed, r.woo_requests), (0, 0, 0));
+    // A location the web store does not sell from changes nothing.
+    next_second().await;
+    f.ns.sim.set_stock(&a_item, &f.locations[2], 50, 50);
+    assert_eq!(s.cycle(false).await.unwrap().pushed, 0);
+    assert_eq!(f.woo.sim.stock_of(a), Some(10));
+}
+
+async fn an_order_on_its_way_keeps_its_units_reserved_without_counting_them_twice(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (mug, item) = stocked(&f, "ST-MUG", 0);
+    f.ns.sim.set_stock(&item, &east, 10, 10);
+    let s = stock(&f, |s| s.write = WriteMode::Absolute);
+    s.cycle(true).await.unwrap();
+    assert_eq!(f.woo.sim.stock_of(mug), Some(10));
+
+    // A checkout: WooCommerce takes 3 off itself; NetSuite does not know yet.
+    let order = f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 3)).unwrap();
+    assert_eq!(f.woo.sim.stock_of(mug), Some(7));
+    // wns has seen the order (its job read it) but not posted it: the units are in flight.
+    wns::sync::inventory::record_order_units(&f.store, order.id, &[("ST-MUG".into(), 3)], true, f.queue.now())
+        .await
+        .unwrap();
+    // A receipt of 2 in NetSuite makes wns write an absolute value: 12 − 3 in flight.
+    next_second().await;
+    f.ns.sim.receive_stock(&item, &east, 2);
+    let r = s.cycle(false).await.unwrap();
+    assert_eq!((r.skus_changed, r.pushed), (1, 1));
+    assert_eq!(f.woo.sim.stock_of(mug), Some(9), "12 in NetSuite − 3 in flight; without the reservation 12");
+
+    // The order is posted; NetSuite commits the 3 (available 9) and reflects them: 9, not 6.
+    f.enqueue(order.id).await;
+    f.settle(Duration::from_secs(20)).await;
+    assert!(f.sales_order(order.id).is_some());
+    assert_eq!(f.ns.sim.stock(&item, &east), Some((12, 9)), "NetSuite committed the order's units");
+    next_second().await;
+    let r = s.cycle(false).await.unwrap();
+    assert_eq!(r.skus_changed, 1, "the commitment moved NetSuite's row");
+    let figures = s.figures(&[item.clone()].into(), f.queue.now()).await.unwrap();
+    assert_eq!((figures[0].ns_available, figures[0].in_flight), (9, 0));
+    assert_eq!(figures[0].target(true), 9, "no double count once NetSuite shows the order");
+    assert_eq!(f.woo.sim.stock_of(mug), Some(9));
+}
+
+async fn deltas_keep_checkouts_made_while_wns_computed(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (mug, item) = stocked(&f, "ST-RACE", 0);
+    f.ns.sim.set_stock(&item, &east, 10, 10);
+    let s = stock(&f, |_| {});
+    s.cycle(true).await.unwrap();
+    assert_eq!(f.woo.sim.stock_of(mug), Some(10));
+    // Two checkouts wns has not seen at all, then a receipt of 5 in NetSuite.
+    f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 2)).unwrap();
+    f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 1)).unwrap();
+    next_second().await;
+    f.ns.sim.receive_stock(&item, &east, 5);
+    let r = s.cycle(false).await.unwrap();
+    assert_eq!(r.pushed, 1);
+    assert_eq!(f.woo.sim.stock_of(mug), Some(12), "10 − 3 sold + 5 received: the sales survive the write");
+}
+
+async fn a_safety_buffer_holds_units_back(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (a, a_item) = stocked(&f, "ST-BUF", 0);
+    let (c, c_item) = stocked(&f, "ST-LOW", 0);
+    f.ns.sim.set_stock(&a_item, &east, 10, 10);
+    f.ns.sim.set_stock(&c_item, &east, 1, 1);
+    let s = stock(&f, |s| {
+        s.buffer = 2;
+        s.buffers.insert("ST-BUF".into(), 4);
+    });
+    s.cycle(true).await.unwrap();
+    assert_eq!(f.woo.sim.stock_of(a), Some(6), "the SKU's own buffer");
+    assert_eq!(f.woo.sim.stock_of(c), Some(0), "never below zero");
+}
+
+async fn variations_are_written_by_their_own_sku_in_both_write_modes(b: Backend) {
+    for mode in [WriteMode::Adjust, WriteMode::Absolute] {
+        let f = support::flow(b, |_, _| {}).await;
+        let east = f.locations[0].clone();
+        let variation = |option: &str, sku: &str| NewVariation {
+            option: option.into(),
+            sku: sku.into(),
+            regular_price: Decimal::new(2500, 2),
+            manage_stock: true,
+            stock_quantity: Some(0),
+        };
+        let (_, vars) = f.woo.sim.add_variable_product(NewVariableProduct {
+            name: "Tee".into(),
+            sku: "TEE".into(),
+            attribute: "Size".into(),
+            variations: vec![variation("S", "TEE-S"), variation("M", "TEE-M")],
+        });
+        let (simple, simple_item) = stocked(&f, "ST-SIMPLE", 0);
+        for (sku, q) in [("TEE-S", 4), ("TEE-M", 6)] {
+            let item = f.ns.sim.seed_item(SeedItem::new(sku));
+            f.ns.sim.set_stock(&item, &east, q, q);
+        }
+        f.ns.sim.set_stock(&simple_item, &east, 3, 3);
+        let s = stock(&f, |s| s.write = mode);
+        let r = s.cycle(true).await.unwrap();
+        assert_eq!(r.pushed, 3, "{mode:?}");
+        assert_eq!((f.woo.sim.stock_of(vars[0]), f.woo.sim.stock_of(vars[1])), (Some(4), Some(6)), "{mode:?}");
+        assert_eq!(f.woo.sim.stock_of(simple), Some(3));
+    }
+}
+
+async fn one_bad_sku_is_an_exception_and_the_rest_is_written(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (good, good_item) = stocked(&f, "ST-GOOD", 0);
+    let orphan = f.ns.sim.seed_item(SeedItem::new("ST-NOT-IN-WOO"));
+    f.ns.sim.set_stock(&good_item, &east, 8, 8);
+    f.ns.sim.set_stock(&orphan, &east, 2, 2);
+    for mode in [WriteMode::Absolute, WriteMode::Adjust] {
+        let s = stock(&f, |s| s.write = mode);
+        let r = s.cycle(true).await.unwrap();
+        assert_eq!((r.pushed, r.rejected), (if mode == WriteMode::Absolute { 1 } else { 0 }, 1), "{mode:?}");
+    }
+    assert_eq!(f.woo.sim.stock_of(good), Some(8));
+    let open = exceptions::open(&f.store, Some(ExceptionKind::StockItemRejected)).await.unwrap();
+    assert_eq!(
+        (open.len(), open[0].owner.as_str(), open[0].entity_key.as_str()),
+        (1, "ecommerce", "sku:ST-NOT-IN-WOO")
+    );
+}
+
+async fn a_hand_edit_in_woocommerce_is_drift_with_both_values(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (a, item) = stocked(&f, "ST-DRIFT", 0);
+    f.ns.sim.set_stock(&item, &east, 12, 12);
+    let s = stock(&f, |_| {});
+    s.cycle(true).await.unwrap();
+    assert_eq!(s.check_drift(a).await.unwrap(), None, "in step");
+    f.woo.sim.set_stock(a, 40).unwrap();
+    assert_eq!(s.check_drift(a).await.unwrap(), Some(28));
+    let open = exceptions::open(&f.store, Some(ExceptionKind::StockDrift)).await.unwrap();
+    assert!(open[0].message.contains("40") && open[0].message.contains("12"), "{}", open[0].message);
+    // With correction on, wns writes its figure back.
+    let fix = stock(&f, |s| s.correct_drift = true);
+    assert_eq!(fix.check_drift(a).await.unwrap(), Some(28));
+    assert_eq!(f.woo.sim.stock_of(a), Some(12));
+}
+
+on_both_databases!(
+    only_changes_are_read_and_written_and_the_overlap_rereads_without_rewriting,
+    an_order_on_its_way_keeps_its_units_reserved_without_counting_them_twice,
+    deltas_keep_checkouts_made_while_wns_computed,
+    a_safety_buffer_holds_units_back,
+    variations_are_written_by_their_own_sku_in_both_write_modes,
+    one_bad_sku_is_an_exception_and_the_rest_is_written,
+    a_hand_edit_in_woocommerce_is_drift_with_both_values,
+);
