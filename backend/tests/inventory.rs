@@ -106,6 +106,36 @@ async fn an_order_on_its_way_keeps_its_units_reserved_without_counting_them_twic
     assert_eq!(f.woo.sim.stock_of(mug), Some(9));
 }
 
+async fn an_orders_units_are_in_flight_from_the_moment_its_webhook_is_stored(b: Backend) {
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (mug, item) = stocked(&f, "ST-HOOK", 10);
+    f.ns.sim.set_stock(&item, &east, 10, 10);
+    let order = f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 4)).unwrap();
+    let body = serde_json::to_vec(&f.woo.sim.order(order.id).unwrap()).unwrap();
+    let secret = "wns-inventory-test-secret";
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(&body);
+    let h = wns::woo::webhook::DeliveryHeaders {
+        signature: Some(base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())),
+        topic: Some("order.created".into()),
+        delivery_id: Some("d-1".into()),
+        ..Default::default()
+    };
+    let receiver = wns::woo::webhook::Receiver::new(f.queue.clone());
+    let verdict = receiver.receive(&h, &body, Some(&secret.to_string().into())).await.unwrap();
+    assert!(matches!(verdict, wns::woo::webhook::Verdict::Accepted { .. }), "{verdict:?}");
+    // No job has run: the units are in flight already, and the first (absolute) write of the
+    // SKU leaves them out: 10 − 4, which is what WooCommerce itself has after the checkout.
+    let s = stock(&f, |_| {});
+    s.cycle(true).await.unwrap();
+    assert_eq!(f.woo.sim.stock_of(mug), Some(6));
+    let figures = s.figures(&[item].into(), f.queue.now()).await.unwrap();
+    assert_eq!((figures[0].ns_available, figures[0].in_flight, figures[0].target(true)), (10, 4, 6));
+}
+
 async fn deltas_keep_checkouts_made_while_wns_computed(b: Backend) {
     let f = support::flow(b, |_, _| {}).await;
     let east = f.locations[0].clone();
@@ -217,4 +247,5 @@ on_both_databases!(
     variations_are_written_by_their_own_sku_in_both_write_modes,
     one_bad_sku_is_an_exception_and_the_rest_is_written,
     a_hand_edit_in_woocommerce_is_drift_with_both_values,
+    an_orders_units_are_in_flight_from_the_moment_its_webhook_is_stored,
 );

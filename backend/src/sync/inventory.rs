@@ -676,11 +676,23 @@ pub async fn record_order_units(
     active: bool,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = store.pool().begin().await?;
+    record_order_units_in(&mut tx, order_id, lines, active, now).await?;
+    tx.commit().await
+}
+
+/// [`record_order_units`] inside the caller's transaction (the webhook receiver's).
+pub async fn record_order_units_in(
+    tx: &mut sqlx::AnyConnection,
+    order_id: u64,
+    lines: &[(String, i64)],
+    active: bool,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     let mut per_sku: BTreeMap<&str, i64> = BTreeMap::new();
     for (sku, q) in lines {
         *per_sku.entry(sku.as_str()).or_default() += q;
     }
-    let mut tx = store.pool().begin().await?;
     sqlx::query("update order_units set quantity = 0 where wc_order_id = $1")
         .bind(order_id as i64)
         .execute(&mut *tx)
@@ -703,7 +715,7 @@ pub async fn record_order_units(
         .bind(active as i32)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// NetSuite saved the order's sales order (committing its units) at `now`.

@@ -65,7 +65,23 @@ impl Verdict {
 #[derive(serde::Deserialize)]
 struct ResourceId {
     id: Option<Value>,
+    /// Orders only: what stock needs to know at once (see `sync::inventory`).
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    line_items: Vec<UnitLine>,
 }
+
+#[derive(serde::Deserialize)]
+struct UnitLine {
+    #[serde(default)]
+    sku: String,
+    #[serde(default)]
+    quantity: i64,
+}
+
+/// An order's units as the delivery shows them: (holds stock, [(SKU, quantity)]).
+type Units = (bool, Vec<(String, i64)>);
 
 /// The headers the receiver reads, lower-case names.
 #[derive(Debug, Default, Clone)]
@@ -146,6 +162,7 @@ struct Accept {
     kind: &'static str,
     entity_key: String,
     body: Vec<u8>,
+    units: Option<Units>,
     done: oneshot::Sender<Result<Verdict, sqlx::Error>>,
 }
 
@@ -204,6 +221,12 @@ impl Receiver {
         // Without a delivery id (old stores), identical signed bodies are the same delivery.
         let delivery_id =
             h.delivery_id.clone().unwrap_or_else(|| format!("sha256:{}", BASE64.encode(Sha256::digest(body))));
+        // An order's units count as in flight for stock from the moment its webhook is stored.
+        let units = (kind == "woo.order" && !topic.ends_with(".deleted")).then(|| {
+            let holds = matches!(payload.status.as_deref(), Some("processing" | "on-hold" | "completed"));
+            let lines = payload.line_items.iter().filter(|l| !l.sku.is_empty()).map(|l| (l.sku.clone(), l.quantity));
+            (holds, lines.collect())
+        });
         let (done, verdict) = oneshot::channel();
         let accept = Accept {
             delivery_id,
@@ -213,6 +236,7 @@ impl Receiver {
             resource_id,
             kind,
             body: body.to_vec(),
+            units,
             done,
         };
         if self.writer.send(accept).await.is_err() {
@@ -294,71 +318,81 @@ async fn write_groups(queue: Queue, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Ac
 }
 
 /// Stores each delivery (a repeat of an accepted one is a duplicate) and enqueues its job, all
-/// in one transaction, in few statements: one lookup of the group's delivery ids, one enqueue
-/// per new delivery, one multi-row insert.
+/// in one transaction, in few statements: one multi-row insert that tells the new deliveries
+/// from repeats, one enqueue per new delivery, one update linking deliveries to their jobs.
+/// The transaction writes first: on SQLite a transaction that reads first and writes later is
+/// refused at once (SQLITE_BUSY) when another connection writes meanwhile, instead of waiting.
 async fn write_group(queue: &Queue, group: &[Accept]) -> Result<Vec<Verdict>, sqlx::Error> {
     let now = queue.now();
     let mut tx = queue.store().pool().begin().await?;
-    let placeholders: Vec<String> = (1..=group.len()).map(|i| format!("${i}")).collect();
-    let lookup = format!(
-        "select delivery_id from webhook_deliveries where status = 'accepted' and delivery_id in ({})",
-        placeholders.join(", ")
-    );
-    let mut q = sqlx::query(&lookup);
-    for a in group {
-        q = q.bind(&a.delivery_id);
-    }
-    let mut seen: std::collections::HashSet<String> =
-        q.fetch_all(&mut *tx).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
-    // Which deliveries are new, and the job each one caused.
-    let mut fresh: Vec<(usize, JobId)> = Vec::new();
+    // The first of each delivery id in the group; later copies are duplicates.
+    let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, a) in group.iter().enumerate() {
-        if !seen.insert(a.delivery_id.clone()) {
-            continue;
-        }
+        first.entry(a.delivery_id.as_str()).or_insert(i);
+    }
+    let mut order: Vec<usize> = first.values().copied().collect();
+    order.sort_unstable();
+    let rows: Vec<String> = (0..order.len())
+        .map(|r| {
+            let p = |k: usize| format!("${}", r * 7 + k);
+            format!("({}, {}, {}, {}, 'accepted', {}, {}, {})", p(1), p(2), p(3), p(4), p(5), p(6), p(7))
+        })
+        .collect();
+    let insert = format!(
+        "insert into webhook_deliveries (delivery_id, webhook_id, topic, resource_id, status, headers, body, received_at) \
+         values {} on conflict (delivery_id) where status = 'accepted' do nothing returning id, delivery_id",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(&insert);
+    for i in &order {
+        let a = &group[*i];
+        q = q
+            .bind(&a.delivery_id)
+            .bind(&a.headers.webhook_id)
+            .bind(&a.topic)
+            .bind(&a.resource_id)
+            .bind(a.headers.as_json())
+            .bind(&a.body)
+            .bind(now);
+    }
+    let mut stored: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for row in q.fetch_all(&mut *tx).await? {
+        stored.insert(row.try_get(1)?, row.try_get(0)?);
+    }
+    // New deliveries cause their jobs (and, for orders, their units in flight).
+    let mut jobs: std::collections::HashMap<usize, (i64, JobId)> = std::collections::HashMap::new();
+    for i in &order {
+        let a = &group[*i];
+        let Some(delivery) = stored.get(&a.delivery_id) else { continue };
         let payload = json!({ "topic": a.topic, "delivery_id": a.delivery_id });
         let job = queue.enqueue_in(&mut tx, NewJob::new(a.kind, a.entity_key.clone(), payload)).await?;
-        fresh.push((i, job));
+        if let (Some((holds, lines)), Ok(order_id)) = (&a.units, a.resource_id.parse::<u64>()) {
+            crate::sync::inventory::record_order_units_in(&mut tx, order_id, lines, *holds, now).await?;
+        }
+        jobs.insert(*i, (*delivery, job));
     }
-    let mut ids: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-    if !fresh.is_empty() {
-        let rows: Vec<String> = (0..fresh.len())
-            .map(|r| {
-                let p = |k: usize| format!("${}", r * 8 + k);
-                format!("({}, {}, {}, {}, 'accepted', {}, {}, {}, {})", p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8))
-            })
-            .collect();
-        let insert = format!(
-            "insert into webhook_deliveries (delivery_id, webhook_id, topic, resource_id, status, headers, body, received_at, job_id) \
-             values {} on conflict (delivery_id) where status = 'accepted' do nothing returning id, delivery_id",
-            rows.join(", ")
-        );
-        let mut q = sqlx::query(&insert);
-        for (i, job) in &fresh {
-            let a = &group[*i];
-            q = q
-                .bind(&a.delivery_id)
-                .bind(&a.headers.webhook_id)
-                .bind(&a.topic)
-                .bind(&a.resource_id)
-                .bind(a.headers.as_json())
-                .bind(&a.body)
-                .bind(now)
-                .bind(job.0);
+    if !jobs.is_empty() {
+        let mut cases = String::new();
+        let mut ids = Vec::new();
+        for (delivery, job) in jobs.values() {
+            cases.push_str(&format!(" when {delivery} then {}", job.0));
+            ids.push(delivery.to_string());
         }
-        for row in q.fetch_all(&mut *tx).await? {
-            ids.insert(row.try_get(1)?, row.try_get(0)?);
-        }
+        sqlx::query(&format!(
+            "update webhook_deliveries set job_id = case id{cases} end where id in ({})",
+            ids.join(", ")
+        ))
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
-    let jobs: std::collections::HashMap<usize, JobId> = fresh.into_iter().collect();
     Ok(group
         .iter()
         .enumerate()
-        .map(|(i, a)| match (jobs.get(&i), ids.get(&a.delivery_id)) {
-            // A concurrent writer stored the same delivery first: its job is the same pending job.
-            (Some(job), Some(delivery)) => Verdict::Accepted { delivery: *delivery, job: *job },
-            _ => Verdict::Duplicate,
+        .map(|(i, _)| match jobs.get(&i) {
+            Some((delivery, job)) => Verdict::Accepted { delivery: *delivery, job: *job },
+            // A repeat, in this group or stored before.
+            None => Verdict::Duplicate,
         })
         .collect())
 }
