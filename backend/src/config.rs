@@ -308,6 +308,7 @@ mod tests {
         assert_eq!(sync.orders.site, "shop", "the site reaches the order mapping");
         assert_eq!(sync.routing.rules.len(), 2);
         assert_eq!(sync.orders.tax_tolerance, rust_decimal::Decimal::new(1, 2));
+        assert_eq!(s.stock.expect("the example has [stock]").buffers["MUG-RED"], 2);
         std::fs::remove_dir_all(dir).unwrap();
     }
 
