@@ -8,7 +8,9 @@
 //! webhooks in the store, receives the store's signed deliveries at `/webhooks/woocommerce`,
 //! queues one `woo.order` job per order and posts each as a NetSuite sales order — customer
 //! first, SKUs through the mapping, a location by rule, stock or split lines — then writes the
-//! NetSuite ids back to the order.
+//! NetSuite ids back to the order. With `[stock]` (every 5 s here instead of every minute) it
+//! writes NetSuite's stock to the store: absolute values first, then only NetSuite-side changes,
+//! while the orders' units are held back until NetSuite shows them.
 //!
 //! The store holds a catalogue of 240 products, each a NetSuite item stocked unevenly in three
 //! locations (so orders are routed by stock, and some are split), and one product,
@@ -44,6 +46,7 @@ use crate::{
     netsuite::{AuthSettings, NetSuiteSettings, TbaCredentials},
     queue::{Handlers, Queue, RetryPolicy},
     store::Store,
+    sync::inventory::StockSettings,
     sync::{
         SyncSettings,
         orders::{CouponMode, OrderMapping, save_mapping},
@@ -241,7 +244,13 @@ fn settings(addr: SocketAddr, ns: &RunningNetSuite, woo: &RunningWoo, c: &Catalo
         netsuite: Some(netsuite),
         woocommerce: Some(woocommerce),
         sync: Some(sync),
-        stock: None,
+        // Stock every 5 s instead of every minute, so it shows within the demo.
+        stock: Some(StockSettings {
+            every_secs: 5,
+            overlap_secs: 10,
+            drift_grace_secs: 10,
+            ..StockSettings::new(c.locations.clone())
+        }),
         log: defaults.log,
     }
 }
@@ -265,13 +274,18 @@ fn seed(ns: &NetSuiteSim, woo: &WooSim) -> Catalogue {
         let name = format!("{} {}", ADJECTIVES[(i / NOUNS.len()) % ADJECTIVES.len()], NOUNS[i % NOUNS.len()]);
         let price = Decimal::new(PRICES[i % PRICES.len()], 2);
         let item = ns.seed_item(SeedItem { display_name: name.clone(), base_price: price, ..SeedItem::new(&sku) });
-        // Uneven stock: most items in two of the three locations, some in one, a few nowhere.
+        // Uneven stock: most items in two of the three locations, some in one.
+        let mut total = 0;
         for (n, loc) in locations.iter().enumerate() {
-            let carried = rng.random_bool([0.55, 0.6, 0.6][n]);
+            // Every product is carried somewhere (the last location takes the ones the others skip).
+            let carried = rng.random_bool([0.55, 0.6, 0.6][n]) || (n == locations.len() - 1 && total == 0);
             let available = if carried { rng.random_range(2..40) } else { 0 };
-            ns.set_stock(&item, loc, available + rng.random_range(0..4), available);
+            ns.set_stock(&item, loc, available, available);
+            total += available;
         }
-        products.push(woo.add_product(NewProduct::new(&name, &sku, price)));
+        // WooCommerce starts with a stale figure; wns's first stock cycle writes NetSuite's.
+        // Sold-out products refuse checkouts, as a real store does.
+        products.push(woo.add_product(NewProduct::new(&name, &sku, price).stock(total + 2)));
     }
     let unmapped_product = woo.add_product(NewProduct::new("Gift card 25", UNMAPPED, Decimal::new(2500, 2)));
     woo.add_coupon(COUPON, "percent", "15");
@@ -563,6 +577,13 @@ async fn summary(checked_out: u64, ns: &NetSuiteSim) -> anyhow::Result<()> {
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     println!("wns demo: shoppers linked to NetSuite customers: {}", matched.join(", "));
+    let written: i64 = sqlx::query_scalar("select count(*) from stock_items where pushed_at is not null")
+        .fetch_one(store.pool())
+        .await?;
+    let skus: i64 = sqlx::query_scalar("select count(*) from stock_items").fetch_one(store.pool()).await?;
+    println!(
+        "wns demo: stock: {written} of {skus} SKUs written to WooCommerce from NetSuite (first as absolute values, then as NetSuite-side changes)"
+    );
     store.close().await;
     println!(
         "wns demo summary: {checked_out} orders checked out; {} sales orders in NetSuite; {} customers in NetSuite; {} blocked; {} still queued; exceptions: {raised}",

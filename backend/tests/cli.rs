@@ -104,6 +104,9 @@ fn demo_with_a_duration_posts_orders_to_netsuite_prints_a_summary_and_exits_zero
     assert!(count("orders checked out") >= count("sales orders in NetSuite"), "{summary}");
     assert!(stdout.contains("the orders that waited for DEMO-UNMAPPED are sales orders now: #"), "{stdout}");
     assert_eq!(count("blocked"), 0, "{summary}");
+    let stock = stdout.lines().find(|l| l.starts_with("wns demo: stock: ")).expect("a stock line");
+    let written: u64 = stock["wns demo: stock: ".len()..].split_whitespace().next().unwrap().parse().unwrap();
+    assert!(written > 200, "the stock flow wrote the catalogue to WooCommerce: {stock}");
     assert!(
         summary.contains("unmapped_sku 1 (0 open)"),
         "the unmapped SKU raised its exception, then the mapping resolved it: {summary}"

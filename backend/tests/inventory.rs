@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use wns::{
     monitor::exceptions::{self, ExceptionKind},
     store::Backend,
-    sync::inventory::{StockSettings, StockSync, WriteMode},
+    sync::inventory::{DriftCheck, StockSettings, StockSync, WriteMode},
 };
 use wns_sim::{
     netsuite::SeedItem,
@@ -154,6 +154,36 @@ async fn deltas_keep_checkouts_made_while_wns_computed(b: Backend) {
     assert_eq!(f.woo.sim.stock_of(mug), Some(12), "10 − 3 sold + 5 received: the sales survive the write");
 }
 
+async fn a_read_between_netsuite_saving_an_order_and_wns_noting_it_is_corrected_next_cycle(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (mug, item) = stocked(&f, "ST-GAP", 0);
+    f.ns.sim.set_stock(&item, &east, 10, 10);
+    let s = stock(&f, |_| {});
+    s.cycle(true).await.unwrap();
+    let order = f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 3)).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(Duration::from_secs(20)).await;
+    assert_eq!(f.ns.sim.stock(&item, &east), Some((10, 7)), "NetSuite committed the 3");
+    // As if the read started after NetSuite saved the order but before wns noted it: the order
+    // looks in flight while NetSuite's figure already shows it — 3 too few, for one cycle.
+    sqlx::query("update order_units set posted_at = null, posted_quantity = 0 where wc_order_id = $1")
+        .bind(order.id as i64)
+        .execute(f.store.pool())
+        .await
+        .unwrap();
+    next_second().await;
+    s.cycle(false).await.unwrap();
+    assert_eq!(f.woo.sim.stock_of(mug), Some(4), "undersold for a moment, never oversold");
+    // wns notes the posting; the next cycle computes the SKU again although NetSuite's row did
+    // not move since the last read.
+    wns::sync::inventory::order_units_posted(&f.store, order.id, f.queue.now()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let r = s.cycle(false).await.unwrap();
+    assert_eq!(r.pushed, 1);
+    assert_eq!(f.woo.sim.stock_of(mug), Some(7));
+}
+
 async fn a_safety_buffer_holds_units_back(b: Backend) {
     let f = support::flow(b, |_, _| {}).await;
     let east = f.locations[0].clone();
@@ -226,16 +256,32 @@ async fn a_hand_edit_in_woocommerce_is_drift_with_both_values(b: Backend) {
     let east = f.locations[0].clone();
     let (a, item) = stocked(&f, "ST-DRIFT", 0);
     f.ns.sim.set_stock(&item, &east, 12, 12);
-    let s = stock(&f, |_| {});
+    let s = stock(&f, |s| s.drift_grace_secs = 1);
     s.cycle(true).await.unwrap();
-    assert_eq!(s.check_drift(a).await.unwrap(), None, "in step");
+    assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::InStep);
+    // A difference seen once is a suspect (a checkout's order webhook may still be on its way)…
     f.woo.sim.set_stock(a, 40).unwrap();
-    assert_eq!(s.check_drift(a).await.unwrap(), Some(28));
+    assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::Suspect(28));
+    assert!(exceptions::open(&f.store, Some(ExceptionKind::StockDrift)).await.unwrap().is_empty());
+    // … the same difference after the grace is drift, with both values.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::Drift(28));
     let open = exceptions::open(&f.store, Some(ExceptionKind::StockDrift)).await.unwrap();
     assert!(open[0].message.contains("40") && open[0].message.contains("12"), "{}", open[0].message);
+    // A passing difference that goes away is never drift.
+    f.woo.sim.set_stock(a, 11).unwrap();
+    assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::Suspect(-1));
+    f.woo.sim.set_stock(a, 12).unwrap();
+    assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::InStep);
+    assert!(exceptions::open(&f.store, Some(ExceptionKind::StockDrift)).await.unwrap().is_empty(), "resolved");
     // With correction on, wns writes its figure back.
-    let fix = stock(&f, |s| s.correct_drift = true);
-    assert_eq!(fix.check_drift(a).await.unwrap(), Some(28));
+    let fix = stock(&f, |s| {
+        s.correct_drift = true;
+        s.drift_grace_secs = 0;
+    });
+    f.woo.sim.set_stock(a, 40).unwrap();
+    assert_eq!(fix.check_drift(a).await.unwrap(), DriftCheck::Suspect(28));
+    assert_eq!(fix.check_drift(a).await.unwrap(), DriftCheck::Drift(28));
     assert_eq!(f.woo.sim.stock_of(a), Some(12));
 }
 
@@ -248,4 +294,5 @@ on_both_databases!(
     one_bad_sku_is_an_exception_and_the_rest_is_written,
     a_hand_edit_in_woocommerce_is_drift_with_both_values,
     an_orders_units_are_in_flight_from_the_moment_its_webhook_is_stored,
+    a_read_between_netsuite_saving_an_order_and_wns_noting_it_is_corrected_next_cycle,
 );

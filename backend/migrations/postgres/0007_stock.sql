@@ -28,6 +28,10 @@ create table stock_items (
     -- WooCommerce's stock as its answer to that write showed it
     confirmed bigint,
     confirmed_at bigint,
+    -- a difference between WooCommerce and wns seen once (WooCommerce − wns), and when: drift is
+    -- raised only when the same difference is still there after the grace period
+    drift_suspect bigint,
+    drift_suspect_at bigint,
     updated_at bigint not null
 );
 

@@ -100,6 +100,25 @@ pub struct StockSettings {
     /// Write WooCommerce back to wns's figure when it drifted.
     #[serde(default)]
     pub correct_drift: bool,
+    /// A difference must still be there this long after it was first seen to be drift: a
+    /// checkout's `product.updated` can arrive before its order's webhook.
+    #[serde(default = "drift_grace")]
+    pub drift_grace_secs: u64,
+}
+
+fn drift_grace() -> u64 {
+    120
+}
+
+/// What a drift check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftCheck {
+    /// WooCommerce shows wns's figure (or the product is not wns's to compare).
+    InStep,
+    /// A difference (WooCommerce − wns) seen for the first time; checked again after the grace.
+    Suspect(i64),
+    /// The same difference after the grace: raised as `stock_drift`.
+    Drift(i64),
 }
 
 fn sixty() -> u64 {
@@ -131,6 +150,7 @@ impl StockSettings {
             write: WriteMode::Adjust,
             reserve_in_flight: true,
             correct_drift: false,
+            drift_grace_secs: drift_grace(),
         }
     }
 
@@ -279,8 +299,26 @@ impl StockSync {
             }
             tx.commit().await?;
         }
-        // Web orders whose sales orders NetSuite saved since the last read moved NetSuite's
-        // figure in the rows just read; they are in `changed` through those rows.
+        // Web orders posted or closed since the last read change what counts as reflected (or in
+        // flight) even when the rows NetSuite moved for them were read a cycle earlier: a read
+        // that started between NetSuite saving the order and wns noting it saw the new figure
+        // with the order still in flight. Their SKUs are computed again.
+        let previous: Option<i64> = sqlx::query_scalar("select value from watermarks where name = 'stock.last_cycle'")
+            .fetch_optional(self.store().pool())
+            .await?;
+        if let Some(prev) = previous {
+            let rows = sqlx::query(
+                "select distinct s.netsuite_item_id from order_units u join stock_items s on s.sku = u.sku \
+                 where (u.posted_at >= $1 and u.posted_at < $2) or (u.closed_at >= $1 and u.closed_at < $2)",
+            )
+            .bind(prev)
+            .bind(started)
+            .fetch_all(self.store().pool())
+            .await?;
+            for r in rows {
+                changed.insert(r.try_get(0)?);
+            }
+        }
         let figures = self.figures(&changed, started).await?;
         report.skus_changed = figures.len();
         self.push(figures, started, &mut report).await?;
@@ -610,6 +648,10 @@ impl StockSync {
             };
         };
         match self.check_drift(id).await {
+            Ok(DriftCheck::Suspect(_)) => Outcome::RetryAfter {
+                error: "WooCommerce's stock differs from wns's; checking again after the grace period".into(),
+                after: std::time::Duration::from_secs(self.settings.drift_grace_secs),
+            },
             Ok(_) => Outcome::Done,
             Err(StockError::Woo(WooError::Api { status: 404, .. })) => Outcome::Done,
             Err(e) => match &e {
@@ -619,34 +661,43 @@ impl StockSync {
         }
     }
 
-    /// Compares WooCommerce's stock of product/variation `id` with wns's figure. Returns the
-    /// difference (WooCommerce − wns) when there is one.
-    pub async fn check_drift(&self, id: u64) -> Result<Option<i64>, StockError> {
+    /// Compares WooCommerce's stock of product/variation `id` with wns's figure. A difference
+    /// is drift only when it is the same after `drift_grace_secs`: orders whose webhooks are
+    /// still on their way explain a passing one.
+    pub async fn check_drift(&self, id: u64) -> Result<DriftCheck, StockError> {
         let p = self.woo.product(id).await?;
-        let (Some(woo), true) = (p.stock_quantity, p.manage_stock.is_managed()) else { return Ok(None) };
-        let Some(item) = sqlx::query_scalar::<_, String>("select netsuite_item_id from stock_items where sku = $1")
-            .bind(&p.sku)
-            .fetch_optional(self.store().pool())
-            .await?
-        else {
-            return Ok(None);
-        };
+        let (Some(woo), true) = (p.stock_quantity, p.manage_stock.is_managed()) else { return Ok(DriftCheck::InStep) };
+        let row =
+            sqlx::query("select netsuite_item_id, drift_suspect, drift_suspect_at from stock_items where sku = $1")
+                .bind(&p.sku)
+                .fetch_optional(self.store().pool())
+                .await?;
+        let Some(row) = row else { return Ok(DriftCheck::InStep) };
+        let (item, suspect, suspect_at): (String, Option<i64>, Option<i64>) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         let now = self.queue.now();
-        let Some(f) = self.figures(&BTreeSet::from([item]), now).await?.into_iter().next() else { return Ok(None) };
+        let Some(f) = self.figures(&BTreeSet::from([item]), now).await?.into_iter().next() else {
+            return Ok(DriftCheck::InStep);
+        };
         let expected = f.target(self.settings.reserve_in_flight);
-        if woo == expected {
-            crate::monitor::exceptions::resolve(
-                self.store(),
-                ExceptionKind::StockDrift,
-                &format!("sku:{}", p.sku),
-                now,
-            )
-            .await?;
-            return Ok(None);
+        let diff = woo - expected;
+        let entity = format!("sku:{}", p.sku);
+        if diff == 0 {
+            self.suspect(&p.sku, None, now).await?;
+            crate::monitor::exceptions::resolve(self.store(), ExceptionKind::StockDrift, &entity, now).await?;
+            return Ok(DriftCheck::InStep);
+        }
+        let grace = self.settings.drift_grace_secs as i64 * 1000;
+        let confirmed = suspect == Some(diff) && suspect_at.is_some_and(|t| now - t >= grace);
+        if !confirmed {
+            if suspect != Some(diff) {
+                self.suspect(&p.sku, Some(diff), now).await?;
+            }
+            return Ok(DriftCheck::Suspect(diff));
         }
         Exception::new(
             ExceptionKind::StockDrift,
-            format!("sku:{}", p.sku),
+            entity,
             format!(
                 "SKU {}: WooCommerce shows {woo} in stock, wns expects {expected} (NetSuite {} − in flight {} − buffer {})",
                 p.sku, f.ns_available, f.in_flight, f.buffer
@@ -660,11 +711,21 @@ impl StockSync {
         .raise(self.store(), now)
         .await?;
         if self.settings.correct_drift {
-            let delta = expected - woo;
             let key = format!("wns:drift:{}:{now}", p.sku);
-            self.woo.adjust_stock(&[StockDelta { sku: p.sku.clone(), delta, idempotency_key: key }]).await?;
+            self.woo.adjust_stock(&[StockDelta { sku: p.sku.clone(), delta: -diff, idempotency_key: key }]).await?;
         }
-        Ok(Some(woo - expected))
+        self.suspect(&p.sku, None, now).await?;
+        Ok(DriftCheck::Drift(diff))
+    }
+
+    async fn suspect(&self, sku: &str, diff: Option<i64>, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("update stock_items set drift_suspect = $1, drift_suspect_at = $2 where sku = $3")
+            .bind(diff)
+            .bind(diff.map(|_| now))
+            .bind(sku)
+            .execute(self.store().pool())
+            .await?;
+        Ok(())
     }
 }
 
