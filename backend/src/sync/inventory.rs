@@ -272,18 +272,14 @@ impl StockSync {
                 if newest.as_deref().is_none_or(|n| modified.as_str() > n) {
                     newest = Some(modified.clone());
                 }
-                let prev: Option<i64> = sqlx::query_scalar(
-                    "select available from stock_locations where netsuite_item_id = $1 and location = $2",
-                )
-                .bind(item)
-                .bind(location)
-                .fetch_optional(&mut *tx)
-                .await?;
-                sqlx::query(
+                // One statement: a row comes back only when it is new or its figure moved.
+                let moved = sqlx::query(
                     "insert into stock_locations (netsuite_item_id, location, itemid, available, modified, read_at) \
                      values ($1, $2, $3, $4, $5, $6) on conflict (netsuite_item_id, location) do update set \
                      itemid = excluded.itemid, available = excluded.available, modified = excluded.modified, \
-                     read_at = excluded.read_at",
+                     read_at = excluded.read_at \
+                     where stock_locations.available <> excluded.available or stock_locations.itemid <> excluded.itemid \
+                     returning netsuite_item_id",
                 )
                 .bind(item)
                 .bind(location)
@@ -291,9 +287,9 @@ impl StockSync {
                 .bind(available)
                 .bind(&modified)
                 .bind(started)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                if full || prev != Some(available) {
+                if full || moved.is_some() {
                     changed.insert(item.to_string());
                 }
             }
@@ -356,13 +352,19 @@ impl StockSync {
             for l in locations {
                 q = q.bind(l.as_str());
             }
+            let mut found = Vec::new();
             for r in q.fetch_all(self.store().pool()).await? {
-                let sku: String = r.try_get(1)?;
-                let (in_flight, reflected) = self.units(&sku, as_of).await?;
+                let (item, sku, available): (String, String, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                found.push((item, sku, available));
+            }
+            let skus: Vec<&str> = found.iter().map(|(_, sku, _)| sku.as_str()).collect();
+            let units = self.units(&skus, as_of).await?;
+            for (item, sku, available) in found {
+                let (in_flight, reflected) = units.get(&sku).copied().unwrap_or_default();
                 out.push(Figures {
                     buffer: self.settings.buffer_of(&sku),
-                    netsuite_item_id: r.try_get(0)?,
-                    ns_available: r.try_get(2)?,
+                    netsuite_item_id: item,
+                    ns_available: available,
                     in_flight,
                     reflected,
                     sku,
@@ -372,21 +374,30 @@ impl StockSync {
         Ok(out)
     }
 
-    /// (in flight, reflected) web units of `sku` for a NetSuite read that started at `as_of`.
-    async fn units(&self, sku: &str, as_of: i64) -> Result<(i64, i64), sqlx::Error> {
-        let r = sqlx::query(
-            "select \
-               cast(coalesce(sum(case when active = 1 and (posted_at is null or posted_at >= $2) \
+    /// (in flight, reflected) web units per SKU of `skus` for a NetSuite read that started at
+    /// `as_of`; SKUs without web orders are absent.
+    async fn units(&self, skus: &[&str], as_of: i64) -> Result<BTreeMap<String, (i64, i64)>, sqlx::Error> {
+        let mut out = BTreeMap::new();
+        if skus.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "select sku, \
+               cast(coalesce(sum(case when active = 1 and (posted_at is null or posted_at >= $1) \
                                       and closed_at is null then quantity else 0 end), 0) as bigint), \
-               cast(coalesce(sum(case when posted_at < $2 and (closed_at is null or closed_at >= $2) \
+               cast(coalesce(sum(case when posted_at < $1 and (closed_at is null or closed_at >= $1) \
                                       then posted_quantity else 0 end), 0) as bigint) \
-             from order_units where sku = $1",
-        )
-        .bind(sku)
-        .bind(as_of)
-        .fetch_one(self.store().pool())
-        .await?;
-        Ok((r.try_get(0)?, r.try_get(1)?))
+             from order_units where sku in ({}) group by sku",
+            placeholders(2, skus.len())
+        );
+        let mut q = sqlx::query(&sql).bind(as_of);
+        for sku in skus {
+            q = q.bind(*sku);
+        }
+        for r in q.fetch_all(self.store().pool()).await? {
+            out.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
+        }
+        Ok(out)
     }
 
     /// Writes what changed, lowest stock first, 100 per request.
@@ -394,17 +405,24 @@ impl StockSync {
         let reserve = self.settings.reserve_in_flight;
         figures.sort_by_key(|f| (f.target(reserve), f.sku.clone()));
         let mut known: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
-        for f in &figures {
-            let r = sqlx::query("select pushed_basis, pushed from stock_items where sku = $1")
-                .bind(&f.sku)
-                .fetch_optional(self.store().pool())
-                .await?;
-            let prev = match r {
-                Some(r) => (r.try_get(0)?, r.try_get(1)?),
-                None => (None, None),
-            };
-            known.insert(f.sku.clone(), prev);
-            self.record(f, as_of, reserve).await?;
+        for chunk in figures.chunks(500) {
+            let sql = format!(
+                "select sku, pushed_basis, pushed from stock_items where sku in ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for f in chunk {
+                q = q.bind(&f.sku);
+            }
+            for r in q.fetch_all(self.store().pool()).await? {
+                known.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
+            }
+            let mut tx = self.store().pool().begin().await?;
+            for f in chunk {
+                known.entry(f.sku.clone()).or_insert((None, None));
+                record(&mut tx, f, as_of, f.target(reserve), self.queue.now()).await?;
+            }
+            tx.commit().await?;
         }
         let (mut deltas, mut absolute) = (Vec::new(), Vec::new());
         for f in figures {
@@ -506,24 +524,6 @@ impl StockSync {
                 }
             }
         }
-        Ok(())
-    }
-
-    async fn record(&self, f: &Figures, as_of: i64, reserve: bool) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "insert into stock_items (sku, netsuite_item_id, ns_available, ns_as_of, target, updated_at) \
-             values ($1, $2, $3, $4, $5, $6) on conflict (sku) do update set \
-             netsuite_item_id = excluded.netsuite_item_id, ns_available = excluded.ns_available, \
-             ns_as_of = excluded.ns_as_of, target = excluded.target, updated_at = excluded.updated_at",
-        )
-        .bind(&f.sku)
-        .bind(&f.netsuite_item_id)
-        .bind(f.ns_available)
-        .bind(as_of)
-        .bind(f.target(reserve))
-        .bind(self.queue.now())
-        .execute(self.store().pool())
-        .await?;
         Ok(())
     }
 
@@ -727,6 +727,31 @@ impl StockSync {
             .await?;
         Ok(())
     }
+}
+
+/// What wns computed for a SKU at a read (before any write).
+async fn record(
+    tx: &mut sqlx::AnyConnection,
+    f: &Figures,
+    as_of: i64,
+    target: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into stock_items (sku, netsuite_item_id, ns_available, ns_as_of, target, updated_at) \
+         values ($1, $2, $3, $4, $5, $6) on conflict (sku) do update set \
+         netsuite_item_id = excluded.netsuite_item_id, ns_available = excluded.ns_available, \
+         ns_as_of = excluded.ns_as_of, target = excluded.target, updated_at = excluded.updated_at",
+    )
+    .bind(&f.sku)
+    .bind(&f.netsuite_item_id)
+    .bind(f.ns_available)
+    .bind(as_of)
+    .bind(target)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 /// Units of a WooCommerce order, as the order flow sees it (see `order_units`).
