@@ -36,6 +36,11 @@ impl WooError {
 
     /// `rest_invalid_param` with WordPress' `params` and `details` (WP 5.5+).
     pub fn invalid_param(param: &str, detail_code: &str, message: impl Into<String>) -> WooError {
+        WooError::invalid_param_data(param, detail_code, message, OJson::Null)
+    }
+
+    /// [`WooError::invalid_param`] whose detail carries `data`, e.g. `{"param": "line_items[0][quantity]"}`.
+    pub fn invalid_param_data(param: &str, detail_code: &str, message: impl Into<String>, detail: OJson) -> WooError {
         let message = message.into();
         let data = OJson::obj([
             ("status", OJson::int(400)),
@@ -47,7 +52,7 @@ impl WooError {
                     OJson::obj([
                         ("code", OJson::str(detail_code)),
                         ("message", OJson::str(&message)),
-                        ("data", OJson::Null),
+                        ("data", detail),
                     ]),
                 )]),
             ),

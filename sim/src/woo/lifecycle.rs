@@ -154,7 +154,11 @@ pub(crate) fn create_order(store: &mut Store, new: NewOrder) -> Result<u64, Chec
     Ok(id)
 }
 
-fn resolve_cart(store: &Store, lines: &[(u64, u64, i64)], enforce_stock: bool) -> Result<Vec<CartLine>, CheckoutError> {
+pub(crate) fn resolve_cart(
+    store: &Store,
+    lines: &[(u64, u64, i64)],
+    enforce_stock: bool,
+) -> Result<Vec<CartLine>, CheckoutError> {
     if lines.is_empty() {
         return Err(CheckoutError::EmptyCart);
     }

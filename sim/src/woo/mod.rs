@@ -21,6 +21,7 @@ pub mod json;
 mod lifecycle;
 mod model;
 mod money;
+mod order_items;
 mod orders;
 mod payments;
 mod pricing;

@@ -14,7 +14,8 @@ use super::http::{
 use super::json::OJson;
 use super::lifecycle::{self, NewOrder, ORDER_STATUSES};
 use super::model::{Address, Order};
-use super::pricing::{FeeIn, ShipIn};
+use super::order_items;
+use super::pricing::{self, FeeIn, ShipIn};
 use super::view_order::{note_json, order_json};
 
 fn invalid_id(status: u16) -> WooError {
@@ -218,11 +219,17 @@ pub(crate) fn create(sim: &WooSim, req: &Req) -> Result<Reply, WooError> {
     Ok(Reply::created(&json, req.url(&format!("/wc/v3/orders/{id}"))))
 }
 
+/// Keys whose presence makes `save_object` run `calculate_totals(true)`. Only `line_items` (and the
+/// addresses) are edited here; `shipping_lines`, `fee_lines` and `coupon_lines` are not applied
+/// yet, so for them the recalculation changes nothing.
+const RECALCULATE_ON: &[&str] = &["billing", "shipping", "line_items", "shipping_lines", "fee_lines", "coupon_lines"];
+
 pub(crate) fn update(sim: &WooSim, req: &Req, id: u64) -> Result<Reply, WooError> {
     let status = status_param(req)?;
     let set_paid = bool_param(req, "set_paid")?.unwrap_or(false);
-    req.can_edit()?;
     let body = req.body();
+    let line_edits = order_items::parse(&body)?;
+    req.can_edit()?;
     sim.with_store(|store| {
         let now = store.now();
         let mut o = store.orders.get(&id).cloned().ok_or_else(|| invalid_id(400))?;
@@ -242,6 +249,22 @@ pub(crate) fn update(sim: &WooSim, req: &Req, id: u64) -> Result<Reply, WooError
             if let Some(v) = body.get(key).and_then(OJson::to_php_string) {
                 *slot = v;
             }
+        }
+        if let Some(edits) = &line_edits
+            && let Err(stopped) = order_items::apply(store, &mut o, edits)
+        {
+            // What WooCommerce had saved before it threw stays; the order itself is not saved.
+            if let Some(stored) = store.orders.get_mut(&id) {
+                for line in stopped.saved {
+                    if let Some(slot) = stored.lines.iter_mut().find(|l| l.id == line.id) {
+                        *slot = line;
+                    }
+                }
+            }
+            return Err(stopped.error);
+        }
+        if RECALCULATE_ON.iter().any(|k| body.get(k).is_some_and(|v| !v.is_null())) {
+            pricing::recalculate(store, &mut o);
         }
         o.date_modified = now;
         store.orders.insert(id, o);

@@ -6,7 +6,7 @@
 use rust_decimal::Decimal;
 
 use super::json::OJson;
-use super::model::{Coupon, CouponItem, FeeItem, LineItem, ShippingItem, TaxItem, TaxRate, TaxShare, Totals};
+use super::model::{Coupon, CouponItem, FeeItem, LineItem, Order, ShippingItem, TaxItem, TaxRate, TaxShare, Totals};
 use super::money::round2;
 use super::store::{Store, sanitize_title};
 
@@ -154,15 +154,14 @@ fn fee_item(store: &mut Store, f: &FeeIn, rates: &[TaxRate]) -> FeeItem {
     }
 }
 
-/// `WC_Abstract_Order::update_taxes`: one tax line per rate; item taxes rounded, then summed.
-pub(crate) fn tax_items(
-    store: &mut Store,
-    rates: &[TaxRate],
+/// Per rate that any item is taxed at: (rate, cart tax, shipping tax), item taxes rounded, then summed.
+fn tax_sums<'r>(
+    rates: &'r [TaxRate],
     lines: &[LineItem],
     shipping: &[ShippingItem],
     fees: &[FeeItem],
-) -> Vec<TaxItem> {
-    let mut items = Vec::new();
+) -> Vec<(&'r TaxRate, Decimal, Decimal)> {
+    let mut sums = Vec::new();
     for r in rates {
         let shares = |taxes: &[TaxShare]| -> Vec<Decimal> {
             taxes.iter().filter(|t| t.rate_id == r.id).map(|t| round2(t.total)).collect()
@@ -173,17 +172,91 @@ pub(crate) fn tax_items(
         if cart.is_empty() && ship.is_empty() {
             continue;
         }
-        items.push(TaxItem {
-            id: store.item_id(),
-            rate_code: r.code(),
-            rate_id: r.id,
-            label: r.name.clone(),
-            tax_total: cart.into_iter().sum(),
-            shipping_tax_total: ship.into_iter().sum(),
-            rate_percent: r.rate,
-        });
+        sums.push((r, cart.into_iter().sum(), ship.into_iter().sum()));
     }
-    items
+    sums
+}
+
+fn tax_item(id: u64, r: &TaxRate, tax_total: Decimal, shipping_tax_total: Decimal) -> TaxItem {
+    TaxItem {
+        id,
+        rate_code: r.code(),
+        rate_id: r.id,
+        label: r.name.clone(),
+        tax_total,
+        shipping_tax_total,
+        rate_percent: r.rate,
+    }
+}
+
+/// `WC_Abstract_Order::update_taxes`: one tax line per rate; item taxes rounded, then summed.
+pub(crate) fn tax_items(
+    store: &mut Store,
+    rates: &[TaxRate],
+    lines: &[LineItem],
+    shipping: &[ShippingItem],
+    fees: &[FeeItem],
+) -> Vec<TaxItem> {
+    tax_sums(rates, lines, shipping, fees)
+        .into_iter()
+        .map(|(r, cart, ship)| tax_item(store.item_id(), r, cart, ship))
+        .collect()
+}
+
+/// A line added to a stored order (`WC_REST_Orders_V2_Controller::prepare_line_items`): a new item
+/// id, the variation's attributes as item meta, taxes left to [`recalculate`].
+pub(crate) fn new_line(store: &mut Store, l: &CartLine, subtotal: Decimal, total: Decimal) -> LineItem {
+    line_item(store, l, subtotal, total, &[])
+}
+
+/// `WC_Abstract_Order::calculate_totals(true)` on a stored order, as `PUT /orders/<id>` runs it:
+/// every line, fee and shipping line is taxed again from its own `subtotal`/`total` at the order's
+/// tax address (shipping, else billing); nothing is priced again from the catalogue and coupons
+/// are not applied again, so each line keeps whatever discount its `subtotal − total` holds and
+/// `coupon_lines` stay as they were. Tax lines are updated in place (`update_taxes`: same item
+/// ids, lines of rates no longer charged dropped, new rates appended).
+pub(crate) fn recalculate(store: &mut Store, o: &mut Order) {
+    let at = if o.shipping.country.is_empty() { &o.billing } else { &o.shipping };
+    let rates = store.matching_rates(&at.country, &at.state);
+    let shipping_rates: Vec<TaxRate> = rates.iter().filter(|r| r.shipping).cloned().collect();
+    for l in &mut o.lines {
+        let mut taxes = shares(l.total, &rates, Some(l.subtotal));
+        // `WC_Order_Item_Product::set_taxes`: "Subtotal cannot be less than total!"
+        let sum = |taxes: &[TaxShare], f: fn(&TaxShare) -> Decimal| taxes.iter().map(f).sum::<Decimal>();
+        if sum(&taxes, |t| t.subtotal.unwrap_or_default()) < sum(&taxes, |t| t.total) {
+            taxes.iter_mut().for_each(|t| t.subtotal = Some(t.total));
+        }
+        l.subtotal_tax = rounded_sum(taxes.iter().filter_map(|t| t.subtotal));
+        l.total_tax = rounded_sum(taxes.iter().map(|t| t.total));
+        l.taxes = taxes;
+        // Rendered as `get_total() / get_quantity()`, or 0 without a quantity.
+        l.price = if l.quantity == 0 { Decimal::ZERO } else { l.total / Decimal::from(l.quantity) };
+    }
+    for s in &mut o.shipping_lines {
+        s.taxes = shares(s.total, &shipping_rates, None);
+        s.total_tax = rounded_sum(s.taxes.iter().map(|t| t.total));
+    }
+    for f in &mut o.fee_lines {
+        f.taxes = if f.taxable { shares(f.total, &rates, None) } else { Vec::new() };
+        f.total_tax = rounded_sum(f.taxes.iter().map(|t| t.total));
+    }
+    let sums = tax_sums(&rates, &o.lines, &o.shipping_lines, &o.fee_lines);
+    let mut kept: Vec<TaxItem> = Vec::new();
+    for t in &o.tax_lines {
+        if kept.iter().any(|k| k.rate_id == t.rate_id) {
+            continue;
+        }
+        if let Some((r, cart, ship)) = sums.iter().find(|(r, ..)| r.id == t.rate_id) {
+            kept.push(tax_item(t.id, r, *cart, *ship));
+        }
+    }
+    for (r, cart, ship) in sums {
+        if !kept.iter().any(|k| k.rate_id == r.id) {
+            kept.push(tax_item(store.item_id(), r, cart, ship));
+        }
+    }
+    o.tax_lines = kept;
+    o.totals = totals(&o.lines, &o.shipping_lines, &o.fee_lines, &o.tax_lines);
 }
 
 /// A coupon line. Its `discount_tax` rounds each line's share before summing (recorded `0.49`),
