@@ -233,26 +233,47 @@ async fn a_deleted_order_closes_its_sales_order(backend: Backend) {
     assert_eq!(f.sales_order(order.id).unwrap()["orderStatus"]["id"], "B", "restored → open");
 }
 
-async fn an_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilment_raises(backend: Backend) {
+async fn a_line_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilment_raises(backend: Backend) {
     let f = support::flow(backend, |_, _| {}).await;
     let (mug, _) = f.product("WNS-MUG", Decimal::new(1250, 2), true);
+    let (tee, _) = f.product("TEE-BR", Decimal::new(1999, 2), true);
     let order = f.woo.sim.checkout(Checkout::guest(guest("e@example.com")).line(mug, 1)).unwrap();
     f.enqueue(order.id).await;
     f.settle(SETTLE).await;
-    // An edit in wp-admin, through the REST API as any client would make it.
-    edit(&f, order.id, serde_json::json!({ "transaction_id": "pi_3NEWCHARGE" })).await;
-    match f.flow.sync_order(order.id).await.unwrap() {
-        Synced::Posted { updated: true, .. } => {}
-        other => panic!("expected an update, got {other:?}"),
-    }
+    // An edit in wp-admin, through the REST API as WooCommerce's own apps send it: the mug's
+    // quantity 1 → 2 (with its amounts, which WooCommerce does not reprice by itself), a tee added.
+    let line = f.woo.sim.order(order.id).unwrap()["line_items"][0]["id"].as_u64().unwrap();
+    edit(
+        &f,
+        order.id,
+        serde_json::json!({ "line_items": [
+            { "id": line, "quantity": 2, "subtotal": "25.00", "total": "25.00" },
+            { "product_id": tee, "quantity": 1 },
+        ] }),
+    )
+    .await;
+    let edited = f.woo.sim.order(order.id).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
     assert_eq!(f.ns.sim.record_count("salesOrder"), 1, "the same sales order, updated");
     let so = f.sales_order(order.id).unwrap();
-    assert_eq!(so["custbody_wc_transaction_id"], "pi_3NEWCHARGE");
+    let lines = so["item"]["items"].as_array().unwrap();
+    assert_eq!((lines[0]["quantity"].as_i64(), lines[1]["quantity"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(dec(&so["total"]), dec(&edited["total"]), "NetSuite's total follows WooCommerce's new total");
+    // Repeating the edit's webhook changes nothing more.
+    assert_eq!(f.flow.sync_order(order.id).await.unwrap(), Synced::Unchanged);
+
     f.ns.sim.fulfil(so["id"].as_str().unwrap(), &[]);
-    edit(&f, order.id, serde_json::json!({ "transaction_id": "pi_3AGAIN" })).await;
+    edit(
+        &f,
+        order.id,
+        serde_json::json!({ "line_items": [{ "id": line, "quantity": 3, "subtotal": "37.50", "total": "37.50" }] }),
+    )
+    .await;
     assert_eq!(f.flow.sync_order(order.id).await.unwrap(), Synced::Frozen);
+    assert_eq!(f.sales_order(order.id).unwrap()["item"]["items"][0]["quantity"].as_i64(), Some(2), "not edited");
     let open = exceptions::open(&f.store, Some(exceptions::ExceptionKind::ChangedAfterFulfilment)).await.unwrap();
-    assert_eq!(open.len(), 1);
+    assert_eq!((open.len(), open[0].owner.as_str()), (1, "operations"));
 }
 
 async fn an_item_not_sold_in_the_subsidiary_blocks_until_netsuite_fixes_it(backend: Backend) {
@@ -357,7 +378,7 @@ on_both_databases!(
     an_unmapped_sku_blocks_and_the_mapping_posts_it_with_no_manual_step,
     cancelled_after_posting_closes_the_lines_restored_reopens_and_fulfilled_is_left_alone,
     a_deleted_order_closes_its_sales_order,
-    an_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilment_raises,
+    a_line_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilment_raises,
     an_item_not_sold_in_the_subsidiary_blocks_until_netsuite_fixes_it,
     customer_data_netsuite_rejects_waits_for_customer_service_and_the_corrected_order_posts,
     netsuite_tax_within_tolerance_is_approved_and_beyond_it_waits_for_finance,
