@@ -200,6 +200,43 @@ async fn a_safety_buffer_holds_units_back(b: Backend) {
     assert_eq!(f.woo.sim.stock_of(c), Some(0), "never below zero");
 }
 
+async fn category_buffers_come_from_the_catalogue_and_a_skus_own_buffer_wins(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (a, a_item) = stocked(&f, "ST-CAT", 0);
+    let (c, c_item) = stocked(&f, "ST-CAT-OWN", 0);
+    f.ns.sim.set_stock(&a_item, &east, 10, 10);
+    f.ns.sim.set_stock(&c_item, &east, 10, 10);
+    // The simulator files every product under WooCommerce's default category.
+    let s = stock(&f, |s| {
+        s.category_buffers.insert("uncategorized".into(), 3);
+        s.buffers.insert("ST-CAT-OWN".into(), 1);
+    });
+    let r = s.cycle(true).await.unwrap();
+    assert!(r.woo_requests >= 2, "the full pass lists the catalogue: {r:?}");
+    assert_eq!(f.woo.sim.stock_of(a), Some(7), "the category's buffer");
+    assert_eq!(f.woo.sim.stock_of(c), Some(9), "the SKU's own buffer wins");
+}
+
+async fn the_reconciliation_compares_woocommerces_stock_and_queues_a_second_look(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (a, item) = stocked(&f, "ST-REC", 0);
+    f.ns.sim.set_stock(&item, &east, 12, 12);
+    let s = stock(&f, |_| {});
+    assert_eq!(s.cycle(true).await.unwrap().drift_suspects, 0);
+    // Someone types 40 in wp-admin; no webhook reaches wns (say it was lost).
+    f.woo.sim.set_stock(a, 40).unwrap();
+    let r = s.cycle(true).await.unwrap();
+    assert_eq!(r.drift_suspects, 1);
+    let queued: i64 = sqlx::query_scalar("select count(*) from jobs where kind = 'woo.product' and entity_key = $1")
+        .bind(format!("product:{a}"))
+        .fetch_one(f.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(queued, 1, "a second look after the grace period, as for a product webhook");
+}
+
 async fn variations_are_written_by_their_own_sku_in_both_write_modes(b: Backend) {
     for mode in [WriteMode::Adjust, WriteMode::Absolute] {
         let f = support::flow(b, |_, _| {}).await;
@@ -295,4 +332,6 @@ on_both_databases!(
     a_hand_edit_in_woocommerce_is_drift_with_both_values,
     an_orders_units_are_in_flight_from_the_moment_its_webhook_is_stored,
     a_read_between_netsuite_saving_an_order_and_wns_noting_it_is_corrected_next_cycle,
+    category_buffers_come_from_the_catalogue_and_a_skus_own_buffer_wins,
+    the_reconciliation_compares_woocommerces_stock_and_queues_a_second_look,
 );

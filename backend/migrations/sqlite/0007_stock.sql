@@ -49,3 +49,17 @@ create table order_units (
     primary key (wc_order_id, sku)
 );
 create index order_units_sku on order_units (sku);
+
+-- WooCommerce's side as the nightly reconciliation listed it: ids for absolute writes, categories for
+-- category buffers, and the stock WooCommerce showed, compared with wns's figure.
+create table wc_catalogue (
+    sku text primary key,
+    wc_id bigint not null,
+    -- 0 for products, the variable product for variations
+    wc_parent bigint not null,
+    -- category slugs, comma-separated (a variation has its parent's)
+    categories text not null,
+    manage_stock integer not null,
+    stock bigint,
+    seen_at bigint not null
+);

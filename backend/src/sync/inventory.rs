@@ -7,7 +7,10 @@
 //! skip a change; the overlap re-reads the last minutes in case a transaction committed late.
 //! Sales orders, fulfilments, receipts and adjustments all move these rows, so one table covers
 //! every transaction that moves stock. Every `stock.full_every_secs` (default nightly) the same
-//! queries run without the watermark: the reconciliation pass.
+//! queries run without the watermark: the reconciliation pass, which also lists WooCommerce's
+//! whole catalogue (`wc_catalogue`: ids for absolute writes, category slugs for
+//! `category_buffers`, and WooCommerce's stock, compared with wns's figure — a difference is
+//! looked at again after the drift grace period).
 //!
 //! **Available to sell** per SKU = Σ available in the web store's locations − units on
 //! WooCommerce orders NetSuite's figure does not reflect yet (in flight) − the safety buffer,
@@ -92,6 +95,10 @@ pub struct StockSettings {
     /// Per SKU, instead of `buffer`.
     #[serde(default)]
     pub buffers: BTreeMap<String, i64>,
+    /// Per WooCommerce category slug, instead of `buffer` (the largest of a product's
+    /// categories; a SKU's own buffer wins). Categories come from the nightly reconciliation.
+    #[serde(default)]
+    pub category_buffers: BTreeMap<String, i64>,
     #[serde(default)]
     pub write: WriteMode,
     /// Count units of orders NetSuite does not reflect yet (turn off only to measure why not).
@@ -147,6 +154,7 @@ impl StockSettings {
             stale_after_secs: stale(),
             buffer: 0,
             buffers: BTreeMap::new(),
+            category_buffers: BTreeMap::new(),
             write: WriteMode::Adjust,
             reserve_in_flight: true,
             correct_drift: false,
@@ -161,14 +169,18 @@ impl StockSettings {
         if self.every_secs == 0 {
             return Err(("stock.every_secs", "must be at least 1".into()));
         }
-        if self.buffer < 0 || self.buffers.values().any(|b| *b < 0) {
+        if self.buffer < 0 || self.buffers.values().chain(self.category_buffers.values()).any(|b| *b < 0) {
             return Err(("stock.buffer", "buffers are units held back: 0 or more".into()));
         }
         Ok(())
     }
 
-    fn buffer_of(&self, sku: &str) -> i64 {
-        self.buffers.get(sku).copied().unwrap_or(self.buffer)
+    /// The SKU's own buffer, else the largest of its categories', else the default.
+    pub fn buffer_of(&self, sku: &str, categories: &str) -> i64 {
+        if let Some(b) = self.buffers.get(sku) {
+            return *b;
+        }
+        categories.split(',').filter_map(|c| self.category_buffers.get(c.trim())).copied().max().unwrap_or(self.buffer)
     }
 }
 
@@ -181,6 +193,8 @@ pub struct CycleReport {
     pub pushed: usize,
     pub woo_requests: usize,
     pub rejected: usize,
+    /// Full passes: SKUs whose WooCommerce stock differed from wns's figure, to be checked again.
+    pub drift_suspects: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +261,9 @@ impl StockSync {
         let started = self.queue.now();
         let mut report = CycleReport { full, ..CycleReport::default() };
         let since = if full { None } else { self.watermark().await? };
+        if full {
+            report.woo_requests += self.list_catalogue().await?;
+        }
         let mut changed: BTreeSet<String> = BTreeSet::new();
         let mut newest = since.clone();
         for location in &self.settings.locations {
@@ -318,6 +335,9 @@ impl StockSync {
         let figures = self.figures(&changed, started).await?;
         report.skus_changed = figures.len();
         self.push(figures, started, &mut report).await?;
+        if full {
+            report.drift_suspects = self.suspects_after_reconciliation(started).await?;
+        }
         if let Some(n) = newest {
             self.set_watermark(&n).await?;
         }
@@ -359,10 +379,12 @@ impl StockSync {
             }
             let skus: Vec<&str> = found.iter().map(|(_, sku, _)| sku.as_str()).collect();
             let units = self.units(&skus, as_of).await?;
+            let categories = self.categories(&skus).await?;
             for (item, sku, available) in found {
                 let (in_flight, reflected) = units.get(&sku).copied().unwrap_or_default();
+                let cats = categories.get(&sku).map(String::as_str).unwrap_or_default();
                 out.push(Figures {
-                    buffer: self.settings.buffer_of(&sku),
+                    buffer: self.settings.buffer_of(&sku, cats),
                     netsuite_item_id: item,
                     ns_available: available,
                     in_flight,
@@ -372,6 +394,124 @@ impl StockSync {
             }
         }
         Ok(out)
+    }
+
+    /// WooCommerce category slugs per SKU, as the last reconciliation listed them.
+    async fn categories(&self, skus: &[&str]) -> Result<BTreeMap<String, String>, sqlx::Error> {
+        let mut out = BTreeMap::new();
+        if skus.is_empty() || self.settings.category_buffers.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!("select sku, categories from wc_catalogue where sku in ({})", placeholders(1, skus.len()));
+        let mut q = sqlx::query(&sql);
+        for sku in skus {
+            q = q.bind(*sku);
+        }
+        for r in q.fetch_all(self.store().pool()).await? {
+            out.insert(r.try_get(0)?, r.try_get(1)?);
+        }
+        Ok(out)
+    }
+
+    /// The whole WooCommerce catalogue, products and variations, into `wc_catalogue` (the
+    /// reconciliation's first step). Returns the requests it took.
+    async fn list_catalogue(&self) -> Result<usize, StockError> {
+        let now = self.queue.now();
+        let mut requests = 0;
+        let mut page = 1;
+        loop {
+            let p = self.woo.products_page(page).await?;
+            requests += 1;
+            let mut rows = Vec::new();
+            for product in &p.items {
+                let cats: Vec<&str> = product.categories.iter().map(|c| c.slug.as_str()).collect();
+                let cats = cats.join(",");
+                if product.kind == "variable" {
+                    requests += 1;
+                    for v in self.woo.variations(product.id).await? {
+                        rows.push((
+                            v.sku.clone(),
+                            v.id,
+                            product.id,
+                            cats.clone(),
+                            v.manage_stock.is_managed(),
+                            v.stock_quantity,
+                        ));
+                    }
+                } else {
+                    rows.push((
+                        product.sku.clone(),
+                        product.id,
+                        0,
+                        cats,
+                        product.manage_stock.is_managed(),
+                        product.stock_quantity,
+                    ));
+                }
+            }
+            let mut tx = self.store().pool().begin().await?;
+            for (sku, id, parent, cats, managed, stock) in rows.into_iter().filter(|r| !r.0.is_empty()) {
+                sqlx::query(
+                    "insert into wc_catalogue (sku, wc_id, wc_parent, categories, manage_stock, stock, seen_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7) on conflict (sku) do update set wc_id = excluded.wc_id, \
+                     wc_parent = excluded.wc_parent, categories = excluded.categories, \
+                     manage_stock = excluded.manage_stock, stock = excluded.stock, seen_at = excluded.seen_at",
+                )
+                .bind(&sku)
+                .bind(id as i64)
+                .bind(parent as i64)
+                .bind(&cats)
+                .bind(managed as i32)
+                .bind(stock)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            if page >= p.total_pages || p.items.is_empty() {
+                return Ok(requests);
+            }
+            page += 1;
+        }
+    }
+
+    /// After a full pass: SKUs whose WooCommerce stock (as listed, or as the write just answered)
+    /// is not wns's figure become drift suspects, checked again by a `woo.product` job after the
+    /// grace period (a checkout in between explains a passing difference).
+    async fn suspects_after_reconciliation(&self, started: i64) -> Result<usize, sqlx::Error> {
+        let rows = sqlx::query(
+            "select s.sku, s.target, s.pushed_at, s.confirmed, c.stock, c.wc_id from stock_items s \
+             join wc_catalogue c on c.sku = s.sku where c.manage_stock = 1",
+        )
+        .fetch_all(self.store().pool())
+        .await?;
+        let now = self.queue.now();
+        let mut n = 0;
+        for r in rows {
+            let (sku, target, pushed_at, confirmed, listed, wc_id): (
+                String,
+                i64,
+                Option<i64>,
+                Option<i64>,
+                Option<i64>,
+                i64,
+            ) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
+            let woo = if pushed_at.is_some_and(|t| t >= started) { confirmed } else { listed };
+            let Some(woo) = woo else { continue };
+            if woo == target {
+                continue;
+            }
+            self.suspect(&sku, Some(woo - target), now).await?;
+            let job = crate::queue::NewJob::new(
+                PRODUCT_KIND,
+                format!("product:{wc_id}"),
+                json!({ "topic": "reconciliation" }),
+            )
+            .run_after(now + self.settings.drift_grace_secs as i64 * 1000);
+            self.queue.enqueue(job).await?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// (in flight, reflected) web units per SKU of `skus` for a NetSuite read that started at
@@ -484,7 +624,21 @@ impl StockSync {
         report: &mut CycleReport,
     ) -> Result<(), StockError> {
         let mut ids: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        let skus: Vec<&str> = figures.iter().map(|f| f.sku.as_str()).collect();
+        for chunk in figures.chunks(500) {
+            let sql = format!(
+                "select sku, wc_id, wc_parent from wc_catalogue where sku in ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for f in chunk {
+                q = q.bind(&f.sku);
+            }
+            for r in q.fetch_all(self.store().pool()).await? {
+                ids.insert(r.try_get(0)?, (r.try_get::<i64, _>(1)? as u64, r.try_get::<i64, _>(2)? as u64));
+            }
+        }
+        // SKUs the catalogue has not listed yet: WooCommerce's SKU filter, 100 per request.
+        let skus: Vec<&str> = figures.iter().map(|f| f.sku.as_str()).filter(|s| !ids.contains_key(*s)).collect();
         for chunk in skus.chunks(MAX_BATCH) {
             report.woo_requests += 1;
             for p in self.woo.products_by_skus(chunk).await? {

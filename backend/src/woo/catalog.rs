@@ -88,9 +88,36 @@ impl WooClient {
         Ok(self.page("find product by SKU", url).await?.items)
     }
 
+    /// Every variation of `product`, page by page.
     pub async fn variations(&self, product: u64) -> Result<Vec<Product>, WooError> {
-        let url = self.url(&format!("wc/v3/products/{product}/variations"), &[("per_page", "100".into())]);
-        Ok(self.page("list variations", url).await?.items)
+        let mut all = Vec::new();
+        let mut page = 1;
+        loop {
+            let url = self.url(
+                &format!("wc/v3/products/{product}/variations"),
+                &[("per_page", "100".into()), ("page", page.to_string())],
+            );
+            let p = self.page("list variations", url).await?;
+            all.extend(p.items);
+            if page >= p.total_pages {
+                return Ok(all);
+            }
+            page += 1;
+        }
+    }
+
+    /// One page of 100 of the whole catalogue (products, not variations), oldest first.
+    pub async fn products_page(&self, page: u32) -> Result<super::client::Page<Product>, WooError> {
+        let url = self.url(
+            "wc/v3/products",
+            &[
+                ("per_page", "100".into()),
+                ("page", page.to_string()),
+                ("orderby", "id".into()),
+                ("order", "asc".into()),
+            ],
+        );
+        self.page("list products", url).await
     }
 
     /// `POST /products/batch` (or `/products/{parent}/variations/batch`) with `update` items,

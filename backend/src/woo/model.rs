@@ -162,6 +162,16 @@ pub struct Product {
     pub stock_quantity: Option<i64>,
     #[serde(default)]
     pub stock_status: String,
+    /// Products only; variations have none of their own.
+    #[serde(default)]
+    pub categories: Vec<CategoryRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CategoryRef {
+    pub id: u64,
+    #[serde(default)]
+    pub slug: String,
 }
 
 /// `manage_stock` is `true`/`false` on products and may be `"parent"` on variations.
