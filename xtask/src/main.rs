@@ -17,11 +17,8 @@ const BENCHES: &[(&str, &str)] = &[
     ("ingest", "webhook deliveries/s and p50/p99 latency of the receiver, SQLite and PostgreSQL"),
     ("flash-sale", "10,000 orders in 60 s through the order flow: time until all are in NetSuite vs the ideal"),
 ];
-const LATER_BENCHES: &[(&str, &str)] = &[
-    ("oversell", "issue #6"),
-    ("stock-scale", "issue #6"),
-    ("api", "the widget API issue"),
-];
+const LATER_BENCHES: &[(&str, &str)] =
+    &[("oversell", "issue #6"), ("stock-scale", "issue #6"), ("api", "the widget API issue")];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
