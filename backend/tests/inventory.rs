@@ -184,6 +184,47 @@ async fn a_read_between_netsuite_saving_an_order_and_wns_noting_it_is_corrected_
     assert_eq!(f.woo.sim.stock_of(mug), Some(7));
 }
 
+async fn a_movement_that_repeats_an_earlier_one_is_written_again(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (mug, item) = stocked(&f, "ST-AGAIN", 0);
+    f.ns.sim.set_stock(&item, &east, 10, 10);
+    let s = stock(&f, |_| {});
+    s.cycle(true).await.unwrap();
+    // 10 → 13 → 10 → 13: the last movement is the first one again, not a retry of it.
+    for (receive, expected) in [(true, 13), (false, 10), (true, 13)] {
+        next_second().await;
+        if receive {
+            f.ns.sim.receive_stock(&item, &east, 3);
+        } else {
+            f.ns.sim.sell_elsewhere(&item, &east, 3);
+        }
+        assert_eq!(s.cycle(false).await.unwrap().pushed, 1);
+        assert_eq!(f.woo.sim.stock_of(mug), Some(expected));
+    }
+}
+
+async fn an_absolute_write_follows_a_receipt_that_leaves_the_target_as_it_was(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (mug, item) = stocked(&f, "ST-ABS", 0);
+    f.ns.sim.set_stock(&item, &east, 1, 1);
+    let s = stock(&f, |s| s.write = WriteMode::Absolute);
+    s.cycle(true).await.unwrap();
+    assert_eq!(f.woo.sim.stock_of(mug), Some(1));
+    // The last unit sells on the web and its sales order is posted; then a receipt of 1. One
+    // read sees both: NetSuite 1 available, nothing in flight — the figure wns wrote last, but
+    // WooCommerce took the sale off since and shows 0.
+    let order = f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 1)).unwrap();
+    f.enqueue(order.id).await;
+    f.settle(Duration::from_secs(20)).await;
+    f.ns.sim.receive_stock(&item, &east, 1);
+    assert_eq!(f.woo.sim.stock_of(mug), Some(0));
+    next_second().await;
+    assert_eq!(s.cycle(false).await.unwrap().pushed, 1);
+    assert_eq!(f.woo.sim.stock_of(mug), Some(1), "the received unit reaches WooCommerce");
+}
+
 async fn a_safety_buffer_holds_units_back(b: Backend) {
     let f = support::flow(b, |_, _| {}).await;
     let east = f.locations[0].clone();
@@ -332,6 +373,8 @@ on_both_databases!(
     a_hand_edit_in_woocommerce_is_drift_with_both_values,
     an_orders_units_are_in_flight_from_the_moment_its_webhook_is_stored,
     a_read_between_netsuite_saving_an_order_and_wns_noting_it_is_corrected_next_cycle,
+    a_movement_that_repeats_an_earlier_one_is_written_again,
+    an_absolute_write_follows_a_receipt_that_leaves_the_target_as_it_was,
     category_buffers_come_from_the_catalogue_and_a_skus_own_buffer_wins,
     the_reconciliation_compares_woocommerces_stock_and_queues_a_second_look,
 );

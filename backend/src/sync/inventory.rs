@@ -195,6 +195,8 @@ pub struct CycleReport {
     pub rejected: usize,
     /// Full passes: SKUs whose WooCommerce stock differed from wns's figure, to be checked again.
     pub drift_suspects: usize,
+    /// The SKUs this cycle wrote.
+    pub written: BTreeSet<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -336,7 +338,7 @@ impl StockSync {
         report.skus_changed = figures.len();
         self.push(figures, started, &mut report).await?;
         if full {
-            report.drift_suspects = self.suspects_after_reconciliation(started).await?;
+            report.drift_suspects = self.suspects_after_reconciliation(&report.written).await?;
         }
         if let Some(n) = newest {
             self.set_watermark(&n).await?;
@@ -478,9 +480,9 @@ impl StockSync {
     /// After a full pass: SKUs whose WooCommerce stock (as listed, or as the write just answered)
     /// is not wns's figure become drift suspects, checked again by a `woo.product` job after the
     /// grace period (a checkout in between explains a passing difference).
-    async fn suspects_after_reconciliation(&self, started: i64) -> Result<usize, sqlx::Error> {
+    async fn suspects_after_reconciliation(&self, written: &BTreeSet<String>) -> Result<usize, sqlx::Error> {
         let rows = sqlx::query(
-            "select s.sku, s.target, s.pushed_at, s.confirmed, c.stock, c.wc_id from stock_items s \
+            "select s.sku, s.target, s.confirmed, c.stock, c.wc_id from stock_items s \
              join wc_catalogue c on c.sku = s.sku where c.manage_stock = 1",
         )
         .fetch_all(self.store().pool())
@@ -488,15 +490,10 @@ impl StockSync {
         let now = self.queue.now();
         let mut n = 0;
         for r in rows {
-            let (sku, target, pushed_at, confirmed, listed, wc_id): (
-                String,
-                i64,
-                Option<i64>,
-                Option<i64>,
-                Option<i64>,
-                i64,
-            ) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
-            let woo = if pushed_at.is_some_and(|t| t >= started) { confirmed } else { listed };
+            let (sku, target, confirmed, listed, wc_id): (String, i64, Option<i64>, Option<i64>, i64) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
+            // Written this cycle: what WooCommerce answered; otherwise what the listing showed.
+            let woo = if written.contains(&sku) { confirmed } else { listed };
             let Some(woo) = woo else { continue };
             if woo == target {
                 continue;
@@ -544,10 +541,10 @@ impl StockSync {
     async fn push(&self, mut figures: Vec<Figures>, as_of: i64, report: &mut CycleReport) -> Result<(), StockError> {
         let reserve = self.settings.reserve_in_flight;
         figures.sort_by_key(|f| (f.target(reserve), f.sku.clone()));
-        let mut known: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
+        let mut known: BTreeMap<String, LastWrite> = BTreeMap::new();
         for chunk in figures.chunks(500) {
             let sql = format!(
-                "select sku, pushed_basis, pushed from stock_items where sku in ({})",
+                "select sku, pushed_basis, pushed, pushed_at from stock_items where sku in ({})",
                 placeholders(1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
@@ -555,18 +552,18 @@ impl StockSync {
                 q = q.bind(&f.sku);
             }
             for r in q.fetch_all(self.store().pool()).await? {
-                known.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
+                known.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
             }
             let mut tx = self.store().pool().begin().await?;
             for f in chunk {
-                known.entry(f.sku.clone()).or_insert((None, None));
+                known.entry(f.sku.clone()).or_insert((None, None, None));
                 record(&mut tx, f, as_of, f.target(reserve), self.queue.now()).await?;
             }
             tx.commit().await?;
         }
         let (mut deltas, mut absolute) = (Vec::new(), Vec::new());
         for f in figures {
-            let (basis, pushed) = known[&f.sku];
+            let (basis, pushed, _) = known[&f.sku];
             match (self.settings.write, basis) {
                 // The reconciliation too writes only NetSuite-side movement; WooCommerce's own
                 // figure is compared with wns's by the drift check.
@@ -575,8 +572,11 @@ impl StockSync {
                         deltas.push(f);
                     }
                 }
+                // WooCommerce took its own checkouts off since the last write, so an unchanged
+                // target is no reason to skip a SKU whose NetSuite side moved (a receipt that
+                // lands with the sales order of a web order leaves the target as it was).
                 _ => {
-                    if pushed != Some(f.target(reserve)) || basis.is_none() {
+                    if pushed != Some(f.target(reserve)) || basis != Some(f.basis()) {
                         absolute.push(f);
                     }
                 }
@@ -586,11 +586,15 @@ impl StockSync {
             let items: Vec<StockDelta> = chunk
                 .iter()
                 .map(|f| {
-                    let from = known[&f.sku].0.unwrap_or_default();
+                    let (from, _, at) = known[&f.sku];
+                    let from = from.unwrap_or_default();
+                    // The same movement sent again (a lost answer) keeps its key; the same
+                    // from → to later (a dip and its correction, a receipt after an equal sale)
+                    // follows another write and gets a new one, or the plugin would replay it.
                     StockDelta {
                         sku: f.sku.clone(),
                         delta: f.basis() - from,
-                        idempotency_key: format!("wns:{}:{from}:{}", f.sku, f.basis()),
+                        idempotency_key: format!("wns:{}:{}:{from}:{}", f.sku, at.unwrap_or_default(), f.basis()),
                     }
                 })
                 .collect();
@@ -601,6 +605,7 @@ impl StockSync {
                     Ok(now) => {
                         self.pushed(f, f.target(reserve), Some(now)).await?;
                         report.pushed += 1;
+                        report.written.insert(f.sku.clone());
                     }
                     Err((code, message)) => {
                         report.rejected += 1;
@@ -669,6 +674,7 @@ impl StockSync {
                         Ok(p) => {
                             self.pushed(f, f.target(reserve), p.stock_quantity).await?;
                             report.pushed += 1;
+                            report.written.insert(f.sku.clone());
                         }
                         Err(e) => {
                             report.rejected += 1;
@@ -882,6 +888,9 @@ impl StockSync {
         Ok(())
     }
 }
+
+/// (basis, value, time) of the last write of a SKU, when there was one.
+type LastWrite = (Option<i64>, Option<i64>, Option<i64>);
 
 /// What wns computed for a SKU at a read (before any write).
 async fn record(
