@@ -113,3 +113,40 @@ async fn a_variation_sku_is_found_through_products_and_a_unicode_sku_matches_exa
     let raw = c.get(&format!("/products/{}", cat.beans)).await.raw;
     assert!(String::from_utf8(raw).unwrap().contains(r#""name":"Caf\u00e9 Cr\u00e8me Beans 1kg""#));
 }
+
+#[tokio::test]
+async fn slugs_are_unique_and_a_deleted_products_slug_is_free_again() {
+    let (running, c) = start().await;
+    let sim = &running.sim;
+    let slug = |id: u64| sim.product(id).unwrap()["slug"].as_str().unwrap().to_owned();
+    let ids: Vec<u64> =
+        (0..3).map(|_| sim.add_product(NewProduct::new("Blue Mug", "", Decimal::new(1250, 2)))).collect();
+    assert_eq!(ids.iter().map(|id| slug(*id)).collect::<Vec<_>>(), ["blue-mug", "blue-mug-2", "blue-mug-3"]);
+    // Trashed, the product keeps its slug; deleted for good, it gives it up.
+    assert_eq!(c.delete(&format!("/products/{}", ids[0])).await.status, 200);
+    assert_eq!(slug(sim.add_product(NewProduct::new("Blue Mug", "", Decimal::ONE))), "blue-mug-4");
+    assert_eq!(c.delete(&format!("/products/{}?force=true", ids[0])).await.status, 200);
+    assert_eq!(slug(sim.add_product(NewProduct::new("Blue Mug", "", Decimal::ONE))), "blue-mug");
+}
+
+#[tokio::test]
+async fn related_products_are_five_other_published_products_in_a_fixed_order() {
+    let (running, _c) = start().await;
+    let sim = &running.sim;
+    let ids: Vec<u64> = (0..40)
+        .map(|n| sim.add_product(NewProduct::new(&format!("P{n}"), &format!("REL-{n}"), Decimal::ONE)))
+        .collect();
+    let related = |id: u64| -> Vec<u64> {
+        sim.product(id).unwrap()["related_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect()
+    };
+    let mut sets = std::collections::BTreeSet::new();
+    for &p in &ids {
+        let r = related(p);
+        let distinct: std::collections::BTreeSet<u64> = r.iter().copied().collect();
+        assert_eq!((r.len(), distinct.len()), (5, 5), "{r:?}");
+        assert!(r.iter().all(|id| *id != p && ids.contains(id)), "{r:?}");
+        assert_eq!(related(p), r, "the same every time");
+        sets.insert(r);
+    }
+    assert!(sets.len() > 10, "not the same five for every product");
+}

@@ -141,6 +141,7 @@ pub(crate) fn create_product(store: &mut Store, body: &OJson) -> Result<u64, Woo
         return Err(e);
     }
     p.slug = store.unique_slug(&sanitize_title(&p.name), p.id);
+    store.slug_index.insert(p.slug.clone(), p.id);
     if kind == Kind::Variable {
         p.attributes = body
             .get("attributes")
@@ -184,6 +185,9 @@ pub(crate) fn delete_product(store: &mut Store, id: u64, force: bool) {
     for child in p.children.iter().copied().chain([id]) {
         if let Some(gone) = store.products.remove(&child) {
             store.set_sku(child, &gone.sku, "");
+            if store.slug_index.get(&gone.slug) == Some(&child) {
+                store.slug_index.remove(&gone.slug);
+            }
         }
     }
     if let Some(parent) = store.products.get_mut(&p.parent_id) {

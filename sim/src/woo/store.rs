@@ -34,6 +34,8 @@ pub(crate) struct Store {
     next_user: u64,
     pub products: BTreeMap<u64, Product>,
     pub sku_index: HashMap<String, u64>,
+    /// Slug → product or variation: a slug is given once, at creation, and never changes.
+    pub slug_index: HashMap<String, u64>,
     pub orders: BTreeMap<u64, Order>,
     pub refunds: BTreeMap<u64, Refund>,
     pub notes: BTreeMap<u64, Note>,
@@ -65,6 +67,7 @@ impl Store {
             next_user: 2,
             products: BTreeMap::new(),
             sku_index: HashMap::new(),
+            slug_index: HashMap::new(),
             orders: BTreeMap::new(),
             refunds: BTreeMap::new(),
             notes: BTreeMap::new(),
@@ -160,7 +163,7 @@ impl Store {
     }
 
     pub fn unique_slug(&self, base: &str, except: u64) -> String {
-        let taken = |s: &str| self.products.values().any(|p| p.id != except && p.slug == s);
+        let taken = |s: &str| self.slug_index.get(s).is_some_and(|id| *id != except);
         if !taken(base) {
             return base.to_owned();
         }

@@ -48,6 +48,7 @@ pub(crate) fn create_variation(store: &mut Store, parent_id: u64, body: &OJson) 
     let options: Vec<&str> = v.variation_attrs.iter().map(|(_, o)| o.as_str()).collect();
     v.name = if options.is_empty() { parent.name.clone() } else { format!("{} - {}", parent.name, options.join(", ")) };
     v.slug = store.unique_slug(&sanitize_title(&v.name), v.id);
+    store.slug_index.insert(v.slug.clone(), v.id);
     let id = v.id;
     store.products.insert(id, v);
     store.products.get_mut(&parent_id).expect("parent exists").children.push(id);
