@@ -329,6 +329,42 @@ async fn one_bad_sku_is_an_exception_and_the_rest_is_written(b: Backend) {
     );
 }
 
+async fn a_refused_sku_is_written_again_every_cycle_and_goes_stale_alone(b: Backend) {
+    for mode in [WriteMode::Absolute, WriteMode::Adjust] {
+        let f = support::flow(b, |_, _| {}).await;
+        let east = f.locations[0].clone();
+        let (good, good_item) = stocked(&f, "ST-FINE", 0);
+        let late = f.ns.sim.seed_item(SeedItem::new("ST-LATE"));
+        f.ns.sim.set_stock(&good_item, &east, 4, 4);
+        f.ns.sim.set_stock(&late, &east, 6, 6);
+        let s = stock(&f, |s| {
+            s.write = mode;
+            s.stale_after_secs = 1;
+        });
+        s.cycle(true).await.unwrap();
+        assert_eq!(f.woo.sim.stock_of(good), Some(4), "{mode:?}");
+        // Every cycle succeeds, NetSuite does not move: the refused SKU is tried again each time…
+        next_second().await;
+        let r = s.cycle(false).await.unwrap();
+        assert_eq!((r.skus_changed, r.rejected), (1, 1), "{mode:?}");
+        // … and once refused for longer than the limit it is stale on its own, the stock is not.
+        assert!(!s.check_freshness().await.unwrap(), "{mode:?}: cycles succeed");
+        let stale = exceptions::open(&f.store, Some(ExceptionKind::StockStale)).await.unwrap();
+        assert_eq!(stale.len(), 1, "{mode:?}");
+        assert_eq!((stale[0].entity_key.as_str(), stale[0].owner.as_str()), ("sku:ST-LATE", "operations"));
+        assert!(stale[0].message.contains("wns's figure is 6"), "{}", stale[0].message);
+        // The product is created in WooCommerce: the next cycle writes it without any NetSuite
+        // change, and both exceptions close.
+        let id = f.woo.sim.add_product(NewProduct::new("Late", "ST-LATE", Decimal::new(500, 2)).stock(0));
+        let r = s.cycle(false).await.unwrap();
+        assert_eq!((r.pushed, r.rejected), (1, 0), "{mode:?}");
+        assert_eq!(f.woo.sim.stock_of(id), Some(6), "{mode:?}");
+        for kind in [ExceptionKind::StockStale, ExceptionKind::StockItemRejected] {
+            assert!(exceptions::open(&f.store, Some(kind)).await.unwrap().is_empty(), "{mode:?} {kind:?}");
+        }
+    }
+}
+
 async fn a_hand_edit_in_woocommerce_is_drift_with_both_values(b: Backend) {
     let f = support::flow(b, |_, _| {}).await;
     let east = f.locations[0].clone();
@@ -377,4 +413,5 @@ on_both_databases!(
     an_absolute_write_follows_a_receipt_that_leaves_the_target_as_it_was,
     category_buffers_come_from_the_catalogue_and_a_skus_own_buffer_wins,
     the_reconciliation_compares_woocommerces_stock_and_queues_a_second_look,
+    a_refused_sku_is_written_again_every_cycle_and_goes_stale_alone,
 );

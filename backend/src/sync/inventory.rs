@@ -34,7 +34,9 @@
 //!
 //! **Freshness** per SKU: NetSuite's as-of time (`ns_as_of`), what was pushed when, and what
 //! WooCommerce confirmed. A cycle that has not succeeded for `stock.stale_after_secs` raises
-//! `stock_stale` (operations). **Drift**: when WooCommerce reports a product change
+//! `stock_stale` (operations) for the whole stock; a SKU WooCommerce has refused for that long
+//! (every cycle writes refused SKUs again) raises `stock_stale` for that SKU, with wns's figure
+//! and what WooCommerce still shows. **Drift**: when WooCommerce reports a product change
 //! (`product.updated`, i.e. an edit in wp-admin or by another plugin), its stock is compared with
 //! what wns expects; a difference raises `stock_drift` (ecommerce) with both values, and with
 //! `stock.correct_drift` the difference is written back as a delta.
@@ -333,6 +335,18 @@ impl StockSync {
             for r in rows {
                 changed.insert(r.try_get(0)?);
             }
+        }
+        // SKUs WooCommerce refused are written again every cycle, not only when NetSuite moves
+        // them again: the fix is usually made in WooCommerce (a product created, stock managed).
+        let refused = sqlx::query(
+            "select s.netsuite_item_id from stock_items s join exceptions e on e.entity_key = 'sku:' || s.sku \
+             where e.kind = $1 and e.resolved_at is null",
+        )
+        .bind(ExceptionKind::StockItemRejected.as_str())
+        .fetch_all(self.store().pool())
+        .await?;
+        for r in refused {
+            changed.insert(r.try_get(0)?);
         }
         let figures = self.figures(&changed, started).await?;
         report.skus_changed = figures.len();
@@ -700,13 +714,9 @@ impl StockSync {
         .bind(&f.sku)
         .execute(self.store().pool())
         .await?;
-        crate::monitor::exceptions::resolve(
-            self.store(),
-            ExceptionKind::StockItemRejected,
-            &format!("sku:{}", f.sku),
-            now,
-        )
-        .await?;
+        for kind in [ExceptionKind::StockItemRejected, ExceptionKind::StockStale] {
+            crate::monitor::exceptions::resolve(self.store(), kind, &format!("sku:{}", f.sku), now).await?;
+        }
         Ok(())
     }
 
@@ -764,6 +774,34 @@ impl StockSync {
             .await?;
         } else {
             crate::monitor::exceptions::resolve(self.store(), ExceptionKind::StockStale, "stock", now).await?;
+        }
+        // Cycles that succeed can still leave one SKU behind: WooCommerce keeps refusing its write.
+        let behind = sqlx::query(
+            "select s.sku, e.first_seen, s.target, s.pushed from exceptions e join stock_items s on e.entity_key = 'sku:' || s.sku \
+             where e.kind = $1 and e.resolved_at is null and e.first_seen < $2",
+        )
+        .bind(ExceptionKind::StockItemRejected.as_str())
+        .bind(now - limit)
+        .fetch_all(self.store().pool())
+        .await?;
+        for r in behind {
+            let (sku, since, target, pushed): (String, i64, i64, Option<i64>) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+            let shown = pushed
+                .map(|p| format!("still shows {p} from wns's last write"))
+                .unwrap_or_else(|| "was never written by wns".into());
+            Exception::new(
+                ExceptionKind::StockStale,
+                format!("sku:{sku}"),
+                format!(
+                    "SKU {sku}: WooCommerce's stock has not followed NetSuite for {} s (more than {} s): wns's figure is {target}, WooCommerce {shown}, because WooCommerce refuses the write",
+                    (now - since) / 1000,
+                    self.settings.stale_after_secs
+                ),
+                "Fix what the stock_item_rejected exception of this SKU names (usually the product in WooCommerce); the next cycle writes it and closes both exceptions.",
+            )
+            .raise(self.store(), now)
+            .await?;
         }
         Ok(stale)
     }
