@@ -11,6 +11,13 @@
 //! duplicates (sales orders or customers beyond one per order or buyer), both by the
 //! simulator's own counts.
 //!
+//! **Async batches** (`WNS_BENCH_BATCH=off,on`, both by default): with `on`, `[sync.batch]` is
+//! enabled — once C sales-order upserts are under way synchronously, the rest join async batches
+//! of up to 100 (see `sync/so_batch.rs`), polled every 2 s. The NetSuite simulator runs a batch's
+//! records on its two REST async processors at the same latency L. Reported: the same columns,
+//! the batches submitted, and the speed-up over the synchronous row (its time ÷ this time); the
+//! ideal time and its ratio are the synchronous path's measure and are left empty.
+//!
 //! `WNS_BENCH_ORDERS` and `WNS_BENCH_ARRIVAL_SECS` scale the run; `WNS_BENCH_ROWS=5x200,15x800`
 //! picks the (C × L ms) rows.
 
@@ -27,6 +34,7 @@ use rust_decimal::Decimal;
 use wns::{
     queue::{Handlers, RetryPolicy, Worker, WorkerOptions},
     store::Backend,
+    sync::so_batch::BatchSettings,
 };
 use wns_sim::{
     netsuite::{LatencyProfile, NetSuiteConfig},
@@ -34,6 +42,8 @@ use wns_sim::{
 };
 
 struct Row {
+    batch: bool,
+    batches: usize,
     limit: usize,
     latency_ms: u64,
     orders: usize,
@@ -50,20 +60,24 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-async fn run(limit: usize, latency: Duration, orders: usize, arrival: Duration) -> Row {
+async fn run(limit: usize, latency: Duration, orders: usize, arrival: Duration, batch: bool) -> Row {
     let mut ns = NetSuiteConfig::for_tests();
     ns.concurrency_limit = limit;
     ns.latency = LatencyProfile::fixed(latency);
+    let batch_settings =
+        BatchSettings { enabled: batch, sync_slots: limit, poll_ms: 2_000, ..BatchSettings::default() };
+    // Enough jobs in flight that the governor always has a request waiting, and, with batches,
+    // enough to fill every batch under way.
+    let workers = limit * 6 + if batch { batch_settings.max_jobs * batch_settings.max_records } else { 0 };
     let o = support::Options {
         ns,
         governor_limit: limit,
         request_timeout_secs: 60,
-        // Enough jobs in flight that the governor always has a request waiting.
-        workers: limit * 6,
+        workers,
         retry: RetryPolicy { base_ms: 100, max_delay_secs: 5, max_attempts: 50, ..RetryPolicy::default() },
         ..support::Options::default()
     };
-    let f = support::flow_with(Backend::Sqlite, o, |_, _| {}).await;
+    let f = support::flow_with(Backend::Sqlite, o, |s, _| s.batch = batch_settings).await;
     let products: Vec<u64> =
         (0..200).map(|n| f.product(&format!("FS-{n:04}"), Decimal::new(999 + n * 13, 2), true).0).collect();
     // SKUs resolve once per SKU and are remembered; warm that up outside the measured run.
@@ -76,7 +90,7 @@ async fn run(limit: usize, latency: Duration, orders: usize, arrival: Duration) 
     let worker = Worker::new(
         f.queue.clone(),
         f.flow.register(Handlers::new()),
-        WorkerOptions { concurrency: limit * 6, poll: Duration::from_millis(50), ..WorkerOptions::new("bench") },
+        WorkerOptions { concurrency: workers, poll: Duration::from_millis(50), ..WorkerOptions::new("bench") },
     );
     let running = tokio::spawn(worker.run(stop.clone()));
 
@@ -119,6 +133,8 @@ async fn run(limit: usize, latency: Duration, orders: usize, arrival: Duration) 
     assert_eq!(s.total(wns_api_types::JobState::Dead), 0);
     let c = f.ns.sim.counters();
     Row {
+        batch,
+        batches: f.flow.batches_submitted(),
         limit,
         latency_ms: latency.as_millis() as u64,
         orders,
@@ -142,29 +158,50 @@ fn main() {
             Some((c.trim().parse().ok()?, l.trim().parse().ok()?))
         })
         .collect();
+    let modes: Vec<bool> = env("WNS_BENCH_BATCH", "off,on".to_string())
+        .split(',')
+        .filter_map(|m| match m.trim() {
+            "off" => Some(false),
+            "on" => Some(true),
+            _ => None,
+        })
+        .collect();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     println!("flash sale: {orders} orders checked out over {} s, 30 % new guests; SQLite", arrival.as_secs());
     println!();
     println!(
-        "| C | L | orders | all in NetSuite | requests/order | ideal | ratio | lost | duplicate SOs | duplicate customers | 429s |"
+        "| C | L | sales orders | orders | all in NetSuite | requests/order | ideal | ratio | batches | speed-up | lost | duplicate SOs | duplicate customers | 429s |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (limit, ms) in rows {
-        let r = rt.block_on(run(limit, Duration::from_millis(ms), orders, arrival));
-        let ideal = r.requests_at_done as f64 / (r.limit as f64 / (r.latency_ms as f64 / 1000.0));
-        println!(
-            "| {} | {} ms | {} | {:.1} s | {:.2} | {:.1} s | {:.3} | {} | {} | {} | {} |",
-            r.limit,
-            r.latency_ms,
-            r.orders,
-            r.secs,
-            r.requests as f64 / r.orders as f64,
-            ideal,
-            ideal / r.secs,
-            r.orders.saturating_sub(r.sales_orders),
-            r.sales_orders.saturating_sub(r.orders),
-            r.customers.saturating_sub(r.buyers),
-            r.throttled,
-        );
+        let mut synchronous: Option<f64> = None;
+        for &batch in &modes {
+            let r = rt.block_on(run(limit, Duration::from_millis(ms), orders, arrival, batch));
+            let ideal = r.requests_at_done as f64 / (r.limit as f64 / (r.latency_ms as f64 / 1000.0));
+            let (ideal, ratio) = if r.batch {
+                ("–".to_string(), "–".to_string())
+            } else {
+                synchronous = Some(r.secs);
+                (format!("{ideal:.1} s"), format!("{:.3}", ideal / r.secs))
+            };
+            let speed_up = match (r.batch, synchronous) {
+                (true, Some(t)) => format!("×{:.2}", t / r.secs),
+                _ => "–".to_string(),
+            };
+            println!(
+                "| {} | {} ms | {} | {} | {:.1} s | {:.2} | {ideal} | {ratio} | {} | {speed_up} | {} | {} | {} | {} |",
+                r.limit,
+                r.latency_ms,
+                if r.batch { "async batches beyond C in flight" } else { "synchronous" },
+                r.orders,
+                r.secs,
+                r.requests as f64 / r.orders as f64,
+                r.batches,
+                r.orders.saturating_sub(r.sales_orders),
+                r.sales_orders.saturating_sub(r.orders),
+                r.customers.saturating_sub(r.buyers),
+                r.throttled,
+            );
+        }
     }
 }

@@ -20,6 +20,7 @@ use wns::{
         order_flow::Synced,
         orders::{CouponMode, TaxMode, save_mapping},
         routing::RouteRule,
+        so_batch::BatchSettings,
     },
 };
 use wns_api_types::JobState;
@@ -276,6 +277,54 @@ async fn a_line_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilm
     assert_eq!((open.len(), open[0].owner.as_str()), (1, "operations"));
 }
 
+async fn a_backlog_goes_in_async_batches_and_one_bad_record_fails_alone(backend: Backend) {
+    let o = support::Options { workers: 16, ..support::Options::default() };
+    let f = support::flow_with(backend, o, |s, _| {
+        // Every upsert beyond none under way synchronously joins a batch: all of them here.
+        s.batch =
+            BatchSettings { enabled: true, sync_slots: 0, linger_ms: 400, poll_ms: 50, ..BatchSettings::default() };
+    })
+    .await;
+    let (mug, _) = f.product("BATCH-MUG", Decimal::new(1250, 2), true);
+    let item = f.ns.sim.seed_item(SeedItem { subsidiaries: vec!["2".into()], ..SeedItem::new("BATCH-UK") });
+    let (uk, _) = f.product("BATCH-UK", Decimal::new(900, 2), false);
+    let mut orders = Vec::new();
+    for n in 0..12 {
+        let line = if n == 5 { uk } else { mug };
+        let order = f.woo.sim.checkout(Checkout::guest(guest(&format!("b{n}@example.com"))).line(line, 1)).unwrap();
+        f.enqueue(order.id).await;
+        orders.push(order);
+    }
+    f.settle(SETTLE).await;
+
+    let counts = f.ns.sim.counters().requests_by_op;
+    assert_eq!(counts.get("upsert salesOrder"), None, "no synchronous sales-order upsert: {counts:?}");
+    assert!(counts.get("async batch").is_some_and(|n| *n >= 1), "{counts:?}");
+    assert!(
+        (1..=3).contains(&f.flow.batches_submitted()),
+        "12 orders in a few batches: {}",
+        f.flow.batches_submitted()
+    );
+    for (n, order) in orders.iter().enumerate() {
+        let so = f.sales_order(order.id);
+        if n == 5 {
+            assert!(so.is_none(), "the bad record is not posted");
+        } else {
+            let so = so.unwrap_or_else(|| panic!("order {n} is posted"));
+            assert_eq!(dec(&so["total"]), order.total);
+            let posted = f.woo.sim.order(order.id).unwrap();
+            assert_eq!(meta(&posted, "_netsuite_sales_order_id").as_deref(), so["id"].as_str(), "order {n}");
+        }
+    }
+    assert_eq!(f.ns.sim.record_count("salesOrder"), 11);
+    // The bad one is blocked with the exception a synchronous refusal raises, and only it.
+    let open = exceptions::open(&f.store, Some(exceptions::ExceptionKind::ItemNotSellable)).await.unwrap();
+    assert_eq!((open.len(), open[0].entity_key.clone()), (1, format!("item:{item}")));
+    assert!(open[0].message.contains("for subsidiary 1"), "NetSuite's words: {}", open[0].message);
+    let summary = f.queue.summary().await.unwrap();
+    assert_eq!((summary.total(JobState::Blocked), summary.total(JobState::Dead)), (1, 0));
+}
+
 async fn an_item_not_sold_in_the_subsidiary_blocks_until_netsuite_fixes_it(backend: Backend) {
     let f = support::flow(backend, |_, _| {}).await;
     let item = f.ns.sim.seed_item(SeedItem { subsidiaries: vec!["2".into()], ..SeedItem::new("UK-ONLY") });
@@ -380,6 +429,7 @@ on_both_databases!(
     a_deleted_order_closes_its_sales_order,
     a_line_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilment_raises,
     an_item_not_sold_in_the_subsidiary_blocks_until_netsuite_fixes_it,
+    a_backlog_goes_in_async_batches_and_one_bad_record_fails_alone,
     customer_data_netsuite_rejects_waits_for_customer_service_and_the_corrected_order_posts,
     netsuite_tax_within_tolerance_is_approved_and_beyond_it_waits_for_finance,
 );

@@ -7,6 +7,7 @@ pub mod inventory;
 pub mod order_flow;
 pub mod orders;
 pub mod routing;
+pub mod so_batch;
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,9 @@ pub struct SyncSettings {
     pub orders: orders::OrderMapping,
     #[serde(default)]
     pub routing: routing::RoutingSettings,
+    /// `[sync.batch]`: async batches for a backlog of sales orders (off by default).
+    #[serde(default)]
+    pub batch: so_batch::BatchSettings,
 }
 
 fn default_statuses() -> Vec<String> {
@@ -40,6 +44,7 @@ impl SyncSettings {
             recheck_secs: default_recheck(),
             orders,
             routing: routing::RoutingSettings::default(),
+            batch: so_batch::BatchSettings::default(),
         }
     }
 
@@ -51,6 +56,7 @@ impl SyncSettings {
         if self.recheck_secs == 0 {
             return Err(("sync.recheck_secs", "must be at least 1".into()));
         }
+        self.batch.validate()?;
         self.orders.validate()
     }
 }

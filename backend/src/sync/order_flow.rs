@@ -7,7 +7,8 @@
 //! - **in `sync.statuses`** (default `processing`, `completed`): SKUs → NetSuite items, the
 //!   customer first ([`super::customers`]), the location ([`super::routing`]), the sales order
 //!   body ([`super::orders::sales_order`]), then one upsert by the external id
-//!   `wc-<site>-order-<id>` and one read of what NetSuite made of it (document number, total).
+//!   `wc-<site>-order-<id>` (in an async batch during a backlog when `[sync.batch]` is on, see
+//!   [`super::so_batch`]) and one read of what NetSuite made of it (document number, total).
 //!   The hash of the body is kept in `order_links`; a repeat with the same body writes nothing to
 //!   NetSuite, an edit writes the whole body again (the upsert replaces the lines), unless NetSuite
 //!   has started fulfilling — then nothing is edited and operations get an exception.
@@ -54,6 +55,7 @@ use super::{
     inventory,
     orders::{MappingError, TaxMode, resolve_skus, sales_order},
     routing::{self, Route},
+    so_batch::SalesOrderWriter,
 };
 use crate::{
     monitor::exceptions::{self, Exception, ExceptionKind},
@@ -82,6 +84,7 @@ struct Inner {
     woo: WooClient,
     queue: Queue,
     customers: CustomerSync,
+    writer: SalesOrderWriter,
     settings: SyncSettings,
 }
 
@@ -162,7 +165,8 @@ impl OrderFlow {
     pub fn new(ns: NetSuiteClient, woo: WooClient, queue: Queue, settings: SyncSettings) -> OrderFlow {
         let customers =
             CustomerSync::new(ns.clone(), queue.store().clone(), &settings.orders.site, &settings.orders.subsidiary);
-        OrderFlow { inner: Arc::new(Inner { ns, woo, queue, customers, settings }) }
+        let writer = SalesOrderWriter::new(ns.clone(), settings.batch.clone());
+        OrderFlow { inner: Arc::new(Inner { ns, woo, queue, customers, writer, settings }) }
     }
 
     /// `handlers` plus the `woo.order` and read-back jobs.
@@ -190,6 +194,11 @@ impl OrderFlow {
 
     fn now(&self) -> i64 {
         self.inner.queue.now()
+    }
+
+    /// The async batches the flow submitted (see [`super::so_batch`]).
+    pub fn batches_submitted(&self) -> usize {
+        self.inner.writer.batches_submitted()
     }
 
     /// Runs one job to its outcome (exceptions raised on the way).
@@ -325,12 +334,8 @@ impl OrderFlow {
         }
 
         let eid = order_eid(&s.orders.site, id);
-        let so = self
-            .inner
-            .ns
-            .upsert(Lane::Orders, "salesOrder", &eid, &body)
-            .await
-            .map_err(|e| ns_stop(e, |e| so_refused(order, &body, e)))?;
+        let so =
+            self.inner.writer.upsert(&eid, &body).await.map_err(|e| ns_stop(e, |e| so_refused(order, &body, e)))?;
         let mut new = Link {
             state: "posted".into(),
             netsuite_id: Some(so.id.clone()),
