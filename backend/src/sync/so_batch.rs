@@ -167,7 +167,12 @@ impl SalesOrderWriter {
     /// Upserts the sales order `eid`; see the module comment for which way it goes.
     pub async fn upsert(&self, eid: &ExternalId, body: &Value) -> Result<RecordRef, NsError> {
         let s = &self.inner.settings;
-        if s.enabled && self.inner.in_sync.load(Ordering::SeqCst) >= s.sync_slots {
+        // Take a synchronous slot if one is free (one atomic step, so a burst cannot overshoot).
+        let slot = self
+            .inner
+            .in_sync
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < s.sync_slots).then_some(n + 1));
+        if s.enabled && slot.is_err() {
             let (reply, answer) = oneshot::channel();
             if self.collector().send(Pending { eid: eid.clone(), body: body.clone(), reply }).is_ok()
                 && let Ok(Some(result)) = answer.await
@@ -175,7 +180,11 @@ impl SalesOrderWriter {
                 return result;
             }
         }
-        self.inner.in_sync.fetch_add(1, Ordering::SeqCst);
+        if slot.is_err() {
+            // No free slot, and batches off or this order sent back by its batch: it waits for
+            // the governor like any synchronous upsert, counted like one.
+            self.inner.in_sync.fetch_add(1, Ordering::SeqCst);
+        }
         let _counted = InSync(&self.inner.in_sync);
         self.inner.ns.upsert(Lane::Orders, "salesOrder", eid, body).await
     }
