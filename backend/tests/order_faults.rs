@@ -15,7 +15,7 @@ use std::{collections::BTreeSet, time::Duration};
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rust_decimal::Decimal;
-use wns::store::Backend;
+use wns::{store::Backend, sync::so_batch::BatchSettings};
 use wns_api_types::JobState;
 use wns_sim::{
     netsuite::Faults,
@@ -25,8 +25,23 @@ use wns_sim::{
 const ORDERS: usize = 2_000;
 
 async fn two_thousand_orders_under_faults_make_exactly_two_thousand_sales_orders(backend: Backend) {
+    under_faults(backend, false).await
+}
+
+/// The same with `[sync.batch]` on: beyond two synchronous upserts under way, sales orders go in
+/// async batches, whose submissions, status polls and result reads meet the same faults (a lost
+/// 202 is sent again with its idempotency key).
+async fn the_same_through_async_batches(backend: Backend) {
+    under_faults(backend, true).await
+}
+
+async fn under_faults(backend: Backend, batch: bool) {
     let o = support::Options { workers: 16, ..support::Options::default() };
-    let f = support::flow_with(backend, o, |_, _| {}).await;
+    let f = support::flow_with(backend, o, |s, _| {
+        s.batch =
+            BatchSettings { enabled: batch, sync_slots: 2, linger_ms: 100, poll_ms: 50, ..BatchSettings::default() };
+    })
+    .await;
     let products: Vec<u64> =
         (0..50).map(|n| f.product(&format!("FLT-{n:03}"), Decimal::new(500 + n * 37, 2), true).0).collect();
     let mut rng = StdRng::seed_from_u64(2000);
@@ -120,8 +135,12 @@ async fn two_thousand_orders_under_faults_make_exactly_two_thousand_sales_orders
     for id in &ids {
         assert!(f.sales_order(*id).is_some(), "order {id} reached NetSuite");
     }
+    if batch {
+        let batched = c.requests_by_op.get("async batch").copied().unwrap_or(0);
+        assert!(batched > 20, "most sales orders went in batches: {batched} batch submissions");
+    }
     println!(
-        "faults: {} requests, {} answers lost after commit, {} 429, {} 5xx; {} sales orders, {} customers",
+        "faults (batches {batch}): {} requests, {} answers lost after commit, {} 429, {} 5xx; {} sales orders, {} customers",
         c.requests,
         c.responses_lost,
         c.throttled_429,
@@ -131,4 +150,7 @@ async fn two_thousand_orders_under_faults_make_exactly_two_thousand_sales_orders
     );
 }
 
-on_both_databases!(two_thousand_orders_under_faults_make_exactly_two_thousand_sales_orders);
+on_both_databases!(
+    two_thousand_orders_under_faults_make_exactly_two_thousand_sales_orders,
+    the_same_through_async_batches
+);

@@ -7,8 +7,10 @@
 //! flash sale's backlog — the surplus joins an async batch instead: up to `max_records` (≤ 100)
 //! records of one `PUT salesOrder` collection request with `Prefer: respond-async` and an
 //! idempotency key, gathered for at most `linger_ms`, at most `max_jobs` batches under way at
-//! once. Each order's job waits for its own record's result, so the job's outcome, exceptions and
-//! retries are exactly the synchronous path's.
+//! once. The batches hold at most `max_jobs × max_records` records; beyond that an order goes the
+//! synchronous way after all (waiting for the governor there still moves it sooner than waiting
+//! behind full batches). Each order's job waits for its own record's result, so the job's
+//! outcome, exceptions and retries are exactly the synchronous path's.
 //!
 //! **Results.** The job's status is polled every `poll_ms`. When NetSuite reports every task
 //! `succeeded`, one SuiteQL query by external id gives the internal ids of the whole batch. When
@@ -133,14 +135,16 @@ struct Inner {
     ns: NetSuiteClient,
     settings: BatchSettings,
     in_sync: AtomicUsize,
+    /// Records waiting for or in a batch.
+    in_batch: AtomicUsize,
     batches: AtomicUsize,
     collector: OnceLock<mpsc::UnboundedSender<Pending>>,
 }
 
-/// Counts a synchronous upsert while it is under way.
-struct InSync<'a>(&'a AtomicUsize);
+/// Holds one count of an upsert under way (synchronous, or in a batch) until dropped.
+struct Counted<'a>(&'a AtomicUsize);
 
-impl Drop for InSync<'_> {
+impl Drop for Counted<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
@@ -153,6 +157,7 @@ impl SalesOrderWriter {
                 ns,
                 settings,
                 in_sync: AtomicUsize::new(0),
+                in_batch: AtomicUsize::new(0),
                 batches: AtomicUsize::new(0),
                 collector: OnceLock::new(),
             }),
@@ -172,7 +177,19 @@ impl SalesOrderWriter {
             .inner
             .in_sync
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < s.sync_slots).then_some(n + 1));
-        if s.enabled && slot.is_err() {
+        // Then a place in the batches, if they have room: records beyond what the batches under
+        // way and the next ones can hold would only wait there while the synchronous path, slow
+        // as it is under a backlog, still moves.
+        let room = s.max_jobs * s.max_records;
+        let placed = slot.is_err()
+            && s.enabled
+            && self
+                .inner
+                .in_batch
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < room).then_some(n + 1))
+                .is_ok();
+        if placed {
+            let _placed = Counted(&self.inner.in_batch);
             let (reply, answer) = oneshot::channel();
             if self.collector().send(Pending { eid: eid.clone(), body: body.clone(), reply }).is_ok()
                 && let Ok(Some(result)) = answer.await
@@ -185,7 +202,7 @@ impl SalesOrderWriter {
             // the governor like any synchronous upsert, counted like one.
             self.inner.in_sync.fetch_add(1, Ordering::SeqCst);
         }
-        let _counted = InSync(&self.inner.in_sync);
+        let _counted = Counted(&self.inner.in_sync);
         self.inner.ns.upsert(Lane::Orders, "salesOrder", eid, body).await
     }
 
