@@ -208,9 +208,12 @@ impl Worker {
             let notified = wake.notified();
             let room = this.opts.concurrency.saturating_sub(in_flight.len());
             let mut claimed = 0;
-            // Claim in batches: waiting for a quarter of the slots to free up keeps claims from
-            // degenerating into one statement per job under load.
-            if room > 0 && (room * 4 >= this.opts.concurrency || in_flight.is_empty()) {
+            // Claim in batches: waiting for a quarter of the slots (at most 32) to free up keeps
+            // claims from degenerating into one statement per job under load. The cap matters for
+            // wide workers whose jobs wait long (sales orders in async batches): hundreds of
+            // waiting jobs must not keep the next ones from being claimed.
+            let enough = (this.opts.concurrency / 4).clamp(1, 32);
+            if room > 0 && (room >= enough || in_flight.is_empty()) {
                 match this.queue.claim(&this.opts.id, &this.kinds, room, this.opts.lease).await {
                     Ok(jobs) => {
                         claimed = jobs.len();
