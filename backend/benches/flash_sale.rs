@@ -12,8 +12,9 @@
 //! simulator's own counts.
 //!
 //! **Async batches** (`WNS_BENCH_BATCH=off,on`, both by default): with `on`, `[sync.batch]` is
-//! enabled — once C sales-order upserts are under way synchronously, the rest join async batches
-//! of up to 100 (see `sync/so_batch.rs`), polled every 2 s. The NetSuite simulator runs a batch's
+//! enabled — once 3 × C sales-order upserts are under way synchronously (`WNS_BENCH_SYNC_SLOTS`),
+//! the rest join async batches of up to 100 (see `sync/so_batch.rs`), polled every 2 s, and the
+//! worker runs 6 × C more jobs plus room for the 400 orders the batches hold. The NetSuite simulator runs a batch's
 //! records on its two REST async processors at the same latency L. Reported: the same columns,
 //! the batches submitted, and the speed-up over the synchronous row (its time ÷ this time); the
 //! ideal time and its ratio are the synchronous path's measure and are left empty.
@@ -64,11 +65,12 @@ async fn run(limit: usize, latency: Duration, orders: usize, arrival: Duration, 
     let mut ns = NetSuiteConfig::for_tests();
     ns.concurrency_limit = limit;
     ns.latency = LatencyProfile::fixed(latency);
-    let batch_settings =
-        BatchSettings { enabled: batch, sync_slots: limit, poll_ms: 2_000, ..BatchSettings::default() };
+    let sync_slots = env("WNS_BENCH_SYNC_SLOTS", limit * 3);
+    let batch_settings = BatchSettings { enabled: batch, sync_slots, poll_ms: 2_000, ..BatchSettings::default() };
     // Enough jobs in flight that the governor always has a request waiting, and, with batches,
-    // enough to fill every batch under way.
-    let workers = limit * 6 + if batch { batch_settings.max_jobs * batch_settings.max_records } else { 0 };
+    // as many again besides those waiting in every batch under way (orders waiting in a batch
+    // hold their worker slot for tens of seconds).
+    let workers = limit * 6 + if batch { limit * 6 + batch_settings.max_jobs * batch_settings.max_records } else { 0 };
     let o = support::Options {
         ns,
         governor_limit: limit,
@@ -192,7 +194,7 @@ fn main() {
                 "| {} | {} ms | {} | {} | {:.1} s | {:.2} | {ideal} | {ratio} | {} | {speed_up} | {} | {} | {} | {} |",
                 r.limit,
                 r.latency_ms,
-                if r.batch { "async batches beyond C in flight" } else { "synchronous" },
+                if r.batch { "async batches beyond 3 × C in flight" } else { "synchronous" },
                 r.orders,
                 r.secs,
                 r.requests as f64 / r.orders as f64,
