@@ -44,14 +44,19 @@ impl NetSuiteClient {
         poll_every: Duration,
     ) -> Result<Vec<BatchItemResult>, NsError> {
         let job = self.submit_batch_upsert(lane, record_type, records).await?;
+        self.wait_for_job(lane, &job, poll_every).await?;
+        self.job_results(lane, record_type, &job, records).await
+    }
+
+    /// Asks for the job's status until it is completed, `poll_every` apart; returns the last.
+    pub async fn wait_for_job(&self, lane: Lane, job: &str, poll_every: Duration) -> Result<JobStatus, NsError> {
         loop {
-            let status = self.job_status(lane, &job).await?;
+            let status = self.job_status(lane, job).await?;
             if status.completed {
-                break;
+                return Ok(status);
             }
             tokio::time::sleep(poll_every).await;
         }
-        self.job_results(lane, record_type, &job, records).await
     }
 
     /// Submits the batch; returns the job URL. Re-sent with the same idempotency key when the

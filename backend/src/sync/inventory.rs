@@ -63,6 +63,16 @@ use crate::{
 };
 
 pub const PRODUCT_KIND: &str = "woo.product";
+
+/// A SKU WooCommerce refused, as [`StockSync::refused`] reads it.
+struct Refused {
+    netsuite_item_id: String,
+    sku: String,
+    /// When WooCommerce first refused it.
+    since: i64,
+    target: i64,
+    pushed: Option<i64>,
+}
 const WATERMARK: &str = "stock.netsuite_modified";
 /// NetSuite's `lastmodifieddate` as wns asks for it (`TO_CHAR`) and gives it back (`TO_TIMESTAMP`).
 const NS_FORMAT: &str = "YYYY-MM-DD HH24:MI:SS";
@@ -338,15 +348,8 @@ impl StockSync {
         }
         // SKUs WooCommerce refused are written again every cycle, not only when NetSuite moves
         // them again: the fix is usually made in WooCommerce (a product created, stock managed).
-        let refused = sqlx::query(
-            "select s.netsuite_item_id from stock_items s join exceptions e on e.entity_key = 'sku:' || s.sku \
-             where e.kind = $1 and e.resolved_at is null",
-        )
-        .bind(ExceptionKind::StockItemRejected.as_str())
-        .fetch_all(self.store().pool())
-        .await?;
-        for r in refused {
-            changed.insert(r.try_get(0)?);
+        for r in self.refused(i64::MAX).await? {
+            changed.insert(r.netsuite_item_id);
         }
         let figures = self.figures(&changed, started).await?;
         report.skus_changed = figures.len();
@@ -731,6 +734,30 @@ impl StockSync {
         .await
     }
 
+    /// SKUs with an open `stock_item_rejected` first seen before `before`.
+    async fn refused(&self, before: i64) -> Result<Vec<Refused>, sqlx::Error> {
+        let rows = sqlx::query(
+            "select s.netsuite_item_id, s.sku, e.first_seen, s.target, s.pushed from exceptions e \
+             join stock_items s on e.entity_key = 'sku:' || s.sku \
+             where e.kind = $1 and e.resolved_at is null and e.first_seen < $2",
+        )
+        .bind(ExceptionKind::StockItemRejected.as_str())
+        .bind(before)
+        .fetch_all(self.store().pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Refused {
+                    netsuite_item_id: r.try_get(0)?,
+                    sku: r.try_get(1)?,
+                    since: r.try_get(2)?,
+                    target: r.try_get(3)?,
+                    pushed: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
     async fn watermark(&self) -> Result<Option<String>, sqlx::Error> {
         let r = sqlx::query("select value from watermarks where name = $1")
             .bind(WATERMARK)
@@ -776,17 +803,7 @@ impl StockSync {
             crate::monitor::exceptions::resolve(self.store(), ExceptionKind::StockStale, "stock", now).await?;
         }
         // Cycles that succeed can still leave one SKU behind: WooCommerce keeps refusing its write.
-        let behind = sqlx::query(
-            "select s.sku, e.first_seen, s.target, s.pushed from exceptions e join stock_items s on e.entity_key = 'sku:' || s.sku \
-             where e.kind = $1 and e.resolved_at is null and e.first_seen < $2",
-        )
-        .bind(ExceptionKind::StockItemRejected.as_str())
-        .bind(now - limit)
-        .fetch_all(self.store().pool())
-        .await?;
-        for r in behind {
-            let (sku, since, target, pushed): (String, i64, i64, Option<i64>) =
-                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        for Refused { sku, since, target, pushed, .. } in self.refused(now - limit).await? {
             let shown = pushed
                 .map(|p| format!("still shows {p} from wns's last write"))
                 .unwrap_or_else(|| "was never written by wns".into());

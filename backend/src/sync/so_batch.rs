@@ -262,13 +262,9 @@ async fn run_batch(inner: &Inner, records: &[(ExternalId, Value)]) -> Result<Vec
     let ns = &inner.ns;
     let job = ns.submit_batch_upsert(Lane::Orders, "salesOrder", records).await?;
     let poll = Duration::from_millis(inner.settings.poll_ms);
-    let status = loop {
-        tokio::time::sleep(poll).await;
-        let status = ns.job_status(Lane::Orders, &job).await?;
-        if status.completed {
-            break status;
-        }
-    };
+    // A job of up to 100 records is never done at once: the first look waits one interval.
+    tokio::time::sleep(poll).await;
+    let status = ns.wait_for_job(Lane::Orders, &job, poll).await?;
     if status.progress == "succeeded" {
         let eids: Vec<&str> = records.iter().map(|(e, _)| e.as_str()).collect();
         let q = WindowedQuery::new("SELECT id, externalid FROM transaction", "id")
