@@ -184,10 +184,12 @@ impl Settings {
             }
         }
         // Explicit pairs instead of `Env::prefixed`, so tests can pass an environment of their own.
+        // Environment values stay strings; the lossy extraction reads "4" as a number only where a
+        // number is wanted, so `WNS_NETSUITE__ACCOUNT_ID=1234567` or an empty value stays a string.
         for (key, value) in pairs {
-            fig = fig.merge((key.as_str(), parse_env_value(&value)));
+            fig = fig.merge((key.as_str(), value));
         }
-        let mut settings: Settings = fig.extract().map_err(|e| ConfigError::Parse(Box::new(e)))?;
+        let mut settings: Settings = fig.extract_lossy().map_err(|e| ConfigError::Parse(Box::new(e)))?;
         if let Some(sync) = &mut settings.sync {
             sync.orders.site = settings.site.clone();
         }
@@ -195,8 +197,73 @@ impl Settings {
         Ok((settings, Provenance { file: used_file, env_keys }))
     }
 
+    /// Every numeric setting with the range it must lie in: checked at start-up, so a value
+    /// that would overflow arithmetic later (`netsuite.retries = 32`) is named at once.
+    fn numeric_ranges(&self) -> Vec<(&'static str, i128, i128, i128)> {
+        let q = &self.queue;
+        let r = &q.retry;
+        let mut v: Vec<(&'static str, i128, i128, i128)> = vec![
+            ("database.max_connections", self.database.max_connections.into(), 1, 1_000),
+            ("queue.workers", q.workers as i128, 1, 10_000),
+            ("queue.lease_secs", q.lease_secs.into(), 5, 86_400),
+            ("queue.poll_ms", q.poll_ms.into(), 10, 600_000),
+            ("queue.shutdown_grace_secs", q.shutdown_grace_secs.into(), 0, 3_600),
+            ("queue.retry.base_ms", r.base_ms.into(), 1, 3_600_000),
+            ("queue.retry.max_delay_secs", r.max_delay_secs.into(), 1, 7 * 86_400),
+            ("queue.retry.max_attempts", r.max_attempts.into(), 1, 1_000),
+            ("queue.retry.retry_after_min_ms", r.retry_after_min_ms.into(), 0, 3_600_000),
+            ("queue.retry.retry_after_max_secs", r.retry_after_max_secs.into(), 1, 7 * 86_400),
+        ];
+        if let Some(ns) = &self.netsuite {
+            let g = &ns.governor;
+            v.extend([
+                ("netsuite.request_timeout_secs", ns.request_timeout_secs.into(), 1, 3_600),
+                ("netsuite.retries", ns.retries.into(), 0, 10),
+                ("netsuite.auth_pause_secs", ns.auth_pause_secs.into(), 0, 86_400),
+                ("netsuite.governor.concurrency_limit", g.concurrency_limit as i128, 1, 1_000),
+                ("netsuite.governor.reserve", g.reserve as i128, 0, 999),
+                ("netsuite.governor.probe_interval_secs", g.probe_interval_secs.into(), 1, 86_400),
+                ("netsuite.governor.starvation_limit_secs", g.starvation_limit_secs.into(), 1, 86_400),
+            ]);
+        }
+        if let Some(w) = &self.woocommerce {
+            v.extend([
+                ("woocommerce.webhook_max_body_bytes", w.webhook_max_body_bytes as i128, 65_536, 64 << 20),
+                ("woocommerce.sweep_every_secs", w.sweep_every_secs.into(), 10, 86_400),
+                ("woocommerce.webhook_check_every_secs", w.webhook_check_every_secs.into(), 10, 86_400),
+            ]);
+        }
+        if let Some(sync) = &self.sync {
+            let b = &sync.batch;
+            v.extend([
+                ("sync.recheck_secs", sync.recheck_secs.into(), 1, 86_400),
+                ("sync.batch.sync_slots", b.sync_slots as i128, 1, 1_000),
+                ("sync.batch.max_records", b.max_records as i128, 1, 100),
+                ("sync.batch.linger_ms", b.linger_ms.into(), 0, 60_000),
+                ("sync.batch.poll_ms", b.poll_ms.into(), 10, 600_000),
+                ("sync.batch.max_jobs", b.max_jobs as i128, 1, 1_000),
+            ]);
+        }
+        if let Some(st) = &self.stock {
+            v.extend([
+                ("stock.every_secs", st.every_secs.into(), 1, 86_400),
+                ("stock.overlap_secs", st.overlap_secs.into(), 0, 86_400),
+                ("stock.full_every_secs", st.full_every_secs.into(), 60, 30 * 86_400),
+                ("stock.stale_after_secs", st.stale_after_secs.into(), 1, 30 * 86_400),
+                ("stock.buffer", st.buffer.into(), 0, 1_000_000),
+                ("stock.drift_grace_secs", st.drift_grace_secs.into(), 0, 86_400),
+            ]);
+        }
+        v
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |key, problem: &str| Err(ConfigError::Invalid { key, problem: problem.into() });
+        if let Some((key, value, lo, hi)) =
+            self.numeric_ranges().into_iter().find(|(_, value, lo, hi)| value < lo || value > hi)
+        {
+            return Err(ConfigError::Invalid { key, problem: format!("{value} is out of range: use {lo} to {hi}") });
+        }
         if self.site.is_empty()
             || !self.site.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             || self.site.len() > 20
@@ -240,23 +307,6 @@ impl Settings {
 
     pub fn lease(&self) -> Duration {
         Duration::from_secs(self.queue.lease_secs)
-    }
-}
-
-/// Environment values arrive as strings; numbers and booleans are given their type so that
-/// `WNS_QUEUE__WORKERS=4` fills a `usize`.
-fn parse_env_value(v: &str) -> figment::value::Value {
-    use figment::value::{Num, Value};
-    if let Ok(n) = v.parse::<u64>() {
-        return Value::from(Num::U64(n));
-    }
-    if let Ok(f) = v.parse::<f64>() {
-        return Value::from(Num::F64(f));
-    }
-    match v {
-        "true" => Value::from(true),
-        "false" => Value::from(false),
-        _ => Value::from(v.to_string()),
     }
 }
 
@@ -387,6 +437,47 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("netsuite.account_id") && err.contains("1234567_SB1"), "{err}");
+    }
+
+    fn netsuite_env(account_id: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut pairs = vec![
+            ("WNS_NETSUITE__ACCOUNT_ID", account_id),
+            ("WNS_NETSUITE__AUTH__METHOD", "tba"),
+            ("WNS_NETSUITE__AUTH__CONSUMER_KEY", "12345"),
+            ("WNS_NETSUITE__AUTH__CONSUMER_SECRET", "true"),
+            ("WNS_NETSUITE__AUTH__TOKEN_ID", "0042"),
+            ("WNS_NETSUITE__AUTH__TOKEN_SECRET", "1.5"),
+        ];
+        pairs.extend_from_slice(extra);
+        env(&pairs)
+    }
+
+    #[test]
+    fn string_keys_take_digits_booleans_and_empty_values_from_the_environment() {
+        // Production account ids are digits only.
+        let (s, _) = Settings::load(None, netsuite_env("1234567", &[])).unwrap();
+        let ns = s.netsuite.unwrap();
+        assert_eq!(ns.account_id, "1234567");
+        let crate::netsuite::AuthSettings::Tba(t) = &ns.auth else { panic!("tba") };
+        assert_eq!((t.consumer_key.as_str(), t.token_id.as_str()), ("12345", "0042"), "leading zeros kept");
+        assert_eq!(t.consumer_secret.expose_secret(), "true");
+        assert_eq!(t.token_secret.expose_secret(), "1.5");
+        let (s, _) = Settings::load(None, env(&[("WNS_SITE", "2024")])).unwrap();
+        assert_eq!(s.site, "2024");
+        let err = Settings::load(None, env(&[("WNS_SITE", "")])).unwrap_err().to_string();
+        assert!(err.contains("site"), "an empty string is a string, refused by its own rule: {err}");
+    }
+
+    #[test]
+    fn numeric_settings_out_of_range_name_the_key() {
+        let err = Settings::load(None, netsuite_env("1234567", &[("WNS_NETSUITE__RETRIES", "32")])).unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("netsuite.retries") && err.contains("0 to 10"), "{err}");
+        let err = Settings::load(None, env(&[("WNS_QUEUE__POLL_MS", "0")])).unwrap_err().to_string();
+        assert!(err.contains("queue.poll_ms"), "{err}");
+        let err = Settings::load(None, env(&[("WNS_QUEUE__RETRY__MAX_ATTEMPTS", "100000")])).unwrap_err().to_string();
+        assert!(err.contains("queue.retry.max_attempts"), "{err}");
+        Settings::load(None, netsuite_env("1234567", &[("WNS_NETSUITE__RETRIES", "10")])).unwrap();
     }
 
     #[test]

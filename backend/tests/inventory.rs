@@ -365,6 +365,51 @@ async fn a_refused_sku_is_written_again_every_cycle_and_goes_stale_alone(b: Back
     }
 }
 
+/// A write that fails as a whole (WooCommerce answers 500) is not forgotten: NetSuite's new
+/// figure is already stored, yet the next cycle writes the SKU again; a SKU unconfirmed for
+/// longer than the limit is stale on its own.
+async fn a_stock_write_that_fails_is_written_again_until_woocommerce_confirms_it(b: Backend) {
+    for (mode, route) in [(WriteMode::Adjust, "/wns/v1/stock/adjust"), (WriteMode::Absolute, "/products/batch")] {
+        let f = support::flow(b, |_, _| {}).await;
+        let east = f.locations[0].clone();
+        let (mug, item) = stocked(&f, "ST-FAIL", 0);
+        f.ns.sim.set_stock(&item, &east, 10, 10);
+        let s = stock(&f, |s| {
+            s.write = mode;
+            s.stale_after_secs = 1;
+        });
+        s.cycle(true).await.unwrap();
+        assert_eq!(f.woo.sim.stock_of(mug), Some(10), "{mode:?}");
+        next_second().await;
+        f.ns.sim.receive_stock(&item, &east, 5);
+        f.woo.sim.fail_next(route, 1);
+        assert!(s.cycle(false).await.is_err(), "{mode:?}: the write failed");
+        assert_eq!(f.woo.sim.stock_of(mug), Some(10), "{mode:?}");
+        // NetSuite does not move again; the SKU is written anyway.
+        let r = s.cycle(false).await.unwrap();
+        assert_eq!((r.pushed, r.rejected), (1, 0), "{mode:?}");
+        assert_eq!(f.woo.sim.stock_of(mug), Some(15), "{mode:?}");
+        assert_eq!(s.cycle(false).await.unwrap().pushed, 0, "{mode:?}: confirmed, nothing left to write");
+
+        // Failing for longer than stale_after_secs: stale for this SKU, closed by the next success.
+        next_second().await;
+        f.ns.sim.receive_stock(&item, &east, 1);
+        f.woo.sim.fail_next(route, 2);
+        assert!(s.cycle(false).await.is_err());
+        next_second().await;
+        assert!(s.cycle(false).await.is_err(), "{mode:?}: still failing");
+        s.check_freshness().await.unwrap();
+        let stale = exceptions::open(&f.store, Some(ExceptionKind::StockStale)).await.unwrap();
+        let sku = stale.iter().find(|e| e.entity_key == "sku:ST-FAIL").expect("the SKU is stale");
+        assert_eq!(sku.owner, "operations");
+        assert!(sku.message.contains("wns's figure is 16"), "{}", sku.message);
+        s.cycle(false).await.unwrap();
+        assert_eq!(f.woo.sim.stock_of(mug), Some(16), "{mode:?}");
+        let left = exceptions::open(&f.store, Some(ExceptionKind::StockStale)).await.unwrap();
+        assert!(left.iter().all(|e| e.entity_key != "sku:ST-FAIL"), "{mode:?}: {left:?}");
+    }
+}
+
 async fn a_hand_edit_in_woocommerce_is_drift_with_both_values(b: Backend) {
     let f = support::flow(b, |_, _| {}).await;
     let east = f.locations[0].clone();
@@ -414,4 +459,5 @@ on_both_databases!(
     category_buffers_come_from_the_catalogue_and_a_skus_own_buffer_wins,
     the_reconciliation_compares_woocommerces_stock_and_queues_a_second_look,
     a_refused_sku_is_written_again_every_cycle_and_goes_stale_alone,
+    a_stock_write_that_fails_is_written_again_until_woocommerce_confirms_it,
 );

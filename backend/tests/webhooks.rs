@@ -110,6 +110,49 @@ async fn deliveries_for_one_order_collapse_into_one_pending_job(backend: Backend
     assert_eq!(h.count("select count(*) from jobs where kind = 'woo.product' and entity_key = 'product:16'").await, 1);
 }
 
+/// WooCommerce 7.9's delivery id is `wp_hash(webhook id . current second)`: these three recorded
+/// deliveries, about three products, were sent within one second and share one id.
+async fn same_second_deliveries_sharing_a_delivery_id_are_each_accepted(backend: Backend) {
+    let h = harness(backend).await;
+    let names = [
+        "08-product-updated-product-16.json",
+        "09-product-updated-product-17.json",
+        "10-product-updated-product-18.json",
+    ];
+    let ids: std::collections::HashSet<String> = names
+        .iter()
+        .map(|n| recorded(n).0.into_iter().find(|(k, _)| k == "X-WC-Webhook-Delivery-ID").unwrap().1)
+        .collect();
+    assert_eq!(ids.len(), 1, "the recording shares one delivery id");
+    for name in names {
+        let (headers, body) = recorded(name);
+        assert_eq!(h.post(&headers, body).await, StatusCode::OK, "{name}");
+    }
+    assert_eq!(h.count("select count(*) from webhook_deliveries where status = 'accepted'").await, 3);
+    for product in [16, 17, 18] {
+        let sql = format!("select count(*) from jobs where kind = 'woo.product' and entity_key = 'product:{product}'");
+        assert_eq!(h.count(&sql).await, 1, "product {product} has its job");
+    }
+}
+
+/// A repeat of one delivery (same topic, resource and bytes) under a new delivery id, as
+/// WooCommerce sends it a second later, is still the same delivery.
+async fn a_repeat_under_a_new_delivery_id_is_a_duplicate(backend: Backend) {
+    let h = harness(backend).await;
+    let (headers, body) = recorded("06-order-created-order-23.json");
+    assert_eq!(h.post(&headers, body.clone()).await, StatusCode::OK);
+    let renamed: Vec<_> = headers
+        .into_iter()
+        .map(
+            |(k, v)| {
+                if k == "X-WC-Webhook-Delivery-ID" { (k, "0123456789abcdef0123456789abcdef".into()) } else { (k, v) }
+            },
+        )
+        .collect();
+    assert_eq!(h.post(&renamed, body).await, StatusCode::OK);
+    assert_eq!(h.count("select count(*) from webhook_deliveries where status = 'accepted'").await, 1);
+}
+
 async fn a_bad_signature_is_refused_and_quarantined(backend: Backend) {
     let h = harness(backend).await;
     let (mut headers, body) = recorded("06-order-created-order-23.json");
@@ -203,6 +246,8 @@ fn every_recorded_signed_delivery_verifies() {
 
 on_both_databases!(
     a_delivery_sent_three_times_is_stored_and_processed_once,
+    same_second_deliveries_sharing_a_delivery_id_are_each_accepted,
+    a_repeat_under_a_new_delivery_id_is_a_duplicate,
     deliveries_for_one_order_collapse_into_one_pending_job,
     a_bad_signature_is_refused_and_quarantined,
     the_creation_ping_is_answered_200,

@@ -141,6 +141,31 @@ async fn with_20_percent_webhook_loss_every_order_reaches_the_queue_through_the_
     assert_eq!(again.missed, 0, "the overlap re-reads orders without counting them twice");
 }
 
+/// WooCommerce names a delivery `wp_hash(webhook id . current second)`: three checkouts within
+/// one second reach wns under one delivery id, and each must become a job.
+async fn three_orders_in_one_second_share_a_delivery_id_and_each_is_queued(backend: Backend) {
+    let h = harness(backend, 0.0).await;
+    let url = format!("{}/webhooks/woocommerce", h.public_url);
+    h.woo.sim.add_webhook("order.created", &url, SECRET);
+    let product = h.product();
+    h.woo.sim.freeze_clock(Some(chrono::Utc::now()));
+    for n in 0..3 {
+        h.checkout(product, n);
+    }
+    assert!(h.woo.sim.settle(Duration::from_secs(30)).await);
+    let ids: Vec<String> = sqlx::query("select delivery_id from webhook_deliveries where status = 'accepted'")
+        .fetch_all(h.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get(0).unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "every delivery is kept as accepted");
+    assert!(ids.iter().all(|id| id == &ids[0] && id.len() == 32), "one shared 32-hex id: {ids:?}");
+    assert_eq!(h.count("select count(distinct entity_key) from jobs where kind = 'woo.order'").await, 3);
+    assert_eq!(h.count("select count(distinct wc_order_id) from order_units").await, 3, "each order's units in flight");
+}
+
 async fn a_webhook_woocommerce_disabled_is_reenabled_and_reported(backend: Backend) {
     let h = harness(backend, 0.0).await;
     // wns's address as the store knows it is wrong for a while: every delivery fails.
@@ -252,6 +277,7 @@ async fn a_webhook_with_the_wrong_secret_gets_wns_secret_back_and_deliveries_the
 
 on_both_databases!(
     with_20_percent_webhook_loss_every_order_reaches_the_queue_through_the_sweep,
+    three_orders_in_one_second_share_a_delivery_id_and_each_is_queued,
     a_webhook_woocommerce_disabled_is_reenabled_and_reported,
     a_webhook_with_the_wrong_secret_gets_wns_secret_back_and_deliveries_then_count,
 );

@@ -258,7 +258,7 @@ impl NetSuiteClient {
                     }
                     if a.status >= 500 && call.idempotent && failures < self.inner.retries {
                         failures += 1;
-                        pause(Duration::from_millis(200) * 2u32.pow(failures)).await;
+                        pause(Duration::from_millis(200) * 2u32.pow(failures.min(10))).await;
                         continue;
                     }
                     return Err(e);
@@ -278,7 +278,7 @@ impl NetSuiteClient {
                     if call.idempotent && failures < self.inner.retries && matches!(e, NsError::Transport { .. }) {
                         failures += 1;
                         tracing::debug!(op = %call.op, error = %e, "no answer from NetSuite; repeating (idempotent)");
-                        pause(Duration::from_millis(200) * 2u32.pow(failures)).await;
+                        pause(Duration::from_millis(200) * 2u32.pow(failures.min(10))).await;
                         continue;
                     }
                     return Err(e);

@@ -351,6 +351,13 @@ impl StockSync {
         for r in self.refused(i64::MAX).await? {
             changed.insert(r.netsuite_item_id);
         }
+        // A write WooCommerce never confirmed (the request failed as a whole) is tried again:
+        // NetSuite's figure was stored, so its row no longer looks changed.
+        let pending: Vec<String> =
+            sqlx::query_scalar("select netsuite_item_id from stock_items where write_pending_since is not null")
+                .fetch_all(self.store().pool())
+                .await?;
+        changed.extend(pending);
         let figures = self.figures(&changed, started).await?;
         report.skus_changed = figures.len();
         self.push(figures, started, &mut report).await?;
@@ -559,9 +566,10 @@ impl StockSync {
         let reserve = self.settings.reserve_in_flight;
         figures.sort_by_key(|f| (f.target(reserve), f.sku.clone()));
         let mut known: BTreeMap<String, LastWrite> = BTreeMap::new();
+        let mut pending: BTreeSet<String> = BTreeSet::new();
         for chunk in figures.chunks(500) {
             let sql = format!(
-                "select sku, pushed_basis, pushed, pushed_at from stock_items where sku in ({})",
+                "select sku, pushed_basis, pushed, pushed_at, write_pending_since from stock_items where sku in ({})",
                 placeholders(1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
@@ -570,6 +578,9 @@ impl StockSync {
             }
             for r in q.fetch_all(self.store().pool()).await? {
                 known.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+                if r.try_get::<Option<i64>, _>(4)?.is_some() {
+                    pending.insert(r.try_get(0)?);
+                }
             }
             let mut tx = self.store().pool().begin().await?;
             for f in chunk {
@@ -578,27 +589,28 @@ impl StockSync {
             }
             tx.commit().await?;
         }
-        let (mut deltas, mut absolute) = (Vec::new(), Vec::new());
+        let (mut deltas, mut absolute, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
         for f in figures {
             let (basis, pushed, _) = known[&f.sku];
             match (self.settings.write, basis) {
                 // The reconciliation too writes only NetSuite-side movement; WooCommerce's own
                 // figure is compared with wns's by the drift check.
-                (WriteMode::Adjust, Some(b)) => {
-                    if f.basis() != b {
-                        deltas.push(f);
-                    }
-                }
+                (WriteMode::Adjust, Some(b)) if f.basis() != b => deltas.push(f),
+                (WriteMode::Adjust, Some(_)) if pending.contains(&f.sku) => unchanged.push(f.sku),
+                (WriteMode::Adjust, Some(_)) => {}
                 // WooCommerce took its own checkouts off since the last write, so an unchanged
                 // target is no reason to skip a SKU whose NetSuite side moved (a receipt that
                 // lands with the sales order of a web order leaves the target as it was).
-                _ => {
-                    if pushed != Some(f.target(reserve)) || basis != Some(f.basis()) {
-                        absolute.push(f);
-                    }
-                }
+                _ if pushed != Some(f.target(reserve)) || basis != Some(f.basis()) => absolute.push(f),
+                _ if pending.contains(&f.sku) => unchanged.push(f.sku),
+                _ => {}
             }
         }
+        // A SKU whose pending write is no longer needed (NetSuite moved back) waits for nothing.
+        let unchanged: Vec<&str> = unchanged.iter().map(String::as_str).collect();
+        self.set_pending(&unchanged, None).await?;
+        let to_write: Vec<&str> = deltas.iter().chain(&absolute).map(|f| f.sku.as_str()).collect();
+        self.set_pending(&to_write, Some(self.queue.now())).await?;
         for chunk in deltas.chunks(MAX_BATCH) {
             let items: Vec<StockDelta> = chunk
                 .iter()
@@ -704,11 +716,29 @@ impl StockSync {
         Ok(())
     }
 
+    /// Marks SKUs about to be written (`since`: now; the first mark's time is kept), or clears the
+    /// mark of SKUs that need no write (`None`). [`Self::pushed`] clears it when WooCommerce confirms.
+    async fn set_pending(&self, skus: &[&str], since: Option<i64>) -> Result<(), sqlx::Error> {
+        for chunk in skus.chunks(500) {
+            let set = if since.is_some() { "coalesce(write_pending_since, $1)" } else { "$1" };
+            let sql = format!(
+                "update stock_items set write_pending_since = {set} where sku in ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query(&sql).bind(since);
+            for sku in chunk {
+                q = q.bind(*sku);
+            }
+            q.execute(self.store().pool()).await?;
+        }
+        Ok(())
+    }
+
     async fn pushed(&self, f: &Figures, target: i64, confirmed: Option<i64>) -> Result<(), sqlx::Error> {
         let now = self.queue.now();
         sqlx::query(
             "update stock_items set pushed_basis = $1, pushed = $2, pushed_at = $3, confirmed = $4, \
-             confirmed_at = $3, updated_at = $3 where sku = $5",
+             confirmed_at = $3, updated_at = $3, write_pending_since = null where sku = $5",
         )
         .bind(f.basis())
         .bind(target)
@@ -816,6 +846,35 @@ impl StockSync {
                     self.settings.stale_after_secs
                 ),
                 "Fix what the stock_item_rejected exception of this SKU names (usually the product in WooCommerce); the next cycle writes it and closes both exceptions.",
+            )
+            .raise(self.store(), now)
+            .await?;
+        }
+        // Writes that failed as a whole (WooCommerce down or erroring) and are still retried.
+        let unconfirmed = sqlx::query(
+            "select s.sku, s.write_pending_since, s.target, s.pushed from stock_items s \
+             where s.write_pending_since < $1 and not exists (select 1 from exceptions e \
+             where e.kind = $2 and e.entity_key = 'sku:' || s.sku and e.resolved_at is null)",
+        )
+        .bind(now - limit)
+        .bind(ExceptionKind::StockItemRejected.as_str())
+        .fetch_all(self.store().pool())
+        .await?;
+        for r in unconfirmed {
+            let (sku, since, target, pushed): (String, i64, i64, Option<i64>) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+            let shown = pushed
+                .map(|p| format!("still shows {p} from wns's last confirmed write"))
+                .unwrap_or_else(|| "was never written by wns".into());
+            Exception::new(
+                ExceptionKind::StockStale,
+                format!("sku:{sku}"),
+                format!(
+                    "SKU {sku}: WooCommerce has not confirmed a stock write for {} s (more than {} s): wns's figure is {target}, WooCommerce {shown}; every cycle tries again",
+                    (now - since) / 1000,
+                    self.settings.stale_after_secs
+                ),
+                "Look at the log lines of `stock cycle failed`: WooCommerce answered the stock write with an error or not at all. The next write WooCommerce confirms closes this exception.",
             )
             .raise(self.store(), now)
             .await?;

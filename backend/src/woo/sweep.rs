@@ -136,9 +136,9 @@ async fn record_miss(queue: &Queue, order: u64, number: &str, modified: i64) -> 
     let now = queue.now();
     let mut tx = queue.store().pool().begin().await?;
     let inserted = sqlx::query(
-        "insert into webhook_deliveries (delivery_id, topic, resource_id, status, headers, body, received_at) \
+        "insert into webhook_deliveries (dedupe_key, topic, resource_id, status, headers, body, received_at) \
          values ($1, 'order.sweep', $2, 'accepted', '{}', $3, $4) \
-         on conflict (delivery_id) where status = 'accepted' do nothing returning id",
+         on conflict (dedupe_key) where status = 'accepted' do nothing returning id",
     )
     .bind(format!("sweep:{order}:{modified}"))
     .bind(order.to_string())

@@ -8,9 +8,13 @@
 //! - Valid signature, body not JSON → 400, kept, exception raised (owner: ecommerce).
 //! - A topic wns does not process → 202, kept.
 //! - Otherwise one job per order or product (`woo.order` / `woo.product`): a burst of
-//!   deliveries for one order collapses into one pending job, and a delivery id seen before is
-//!   answered 200 without a second job. WooCommerce builds a payload at delivery time, so the
-//!   job fetches the current state rather than trusting an old body.
+//!   deliveries for one order collapses into one pending job. WooCommerce builds a payload at
+//!   delivery time, so the job fetches the current state rather than trusting an old body.
+//! - A delivery is a repeat when its topic, resource id and exact body were accepted before
+//!   (`dedupe_key`), answered 200 without a second job. The delivery id is *not* a key:
+//!   WooCommerce 7.9 makes it `wp_hash(webhook id . current second)`, so every delivery of one
+//!   webhook within a second shares one, and a retry gets a new one. Every distinct delivery is
+//!   kept and enqueued; the job's own idempotency does the rest.
 
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use hmac::{Hmac, KeyInit, Mac};
@@ -125,6 +129,17 @@ pub fn signature_valid(secret: &SecretString, body: &[u8], signature: &str) -> b
     mac.verify_slice(&expected).is_ok()
 }
 
+/// What a delivery is, for telling a repeat from a new delivery: sha256 over the topic, the
+/// resource id and the exact body, hex. Two deliveries of one order in the same state are one;
+/// anything that changed the order changes its body (`date_modified_gmt` at least).
+pub fn dedupe_key(topic: &str, resource_id: &str, body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    for part in [topic.as_bytes(), b"\0", resource_id.as_bytes(), b"\0", body] {
+        h.update(part);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The job a topic causes: kind and entity key prefix.
 fn job_for(topic: &str) -> Option<(&'static str, &'static str)> {
     match topic {
@@ -155,7 +170,7 @@ pub struct Receiver {
 
 /// A delivery that passed every check, waiting for the writer.
 struct Accept {
-    delivery_id: String,
+    dedupe_key: String,
     headers: DeliveryHeaders,
     topic: String,
     resource_id: String,
@@ -218,9 +233,7 @@ impl Receiver {
             self.keep(h, body, "ignored", None).await?;
             return Ok(Verdict::Ignored);
         };
-        // Without a delivery id (old stores), identical signed bodies are the same delivery.
-        let delivery_id =
-            h.delivery_id.clone().unwrap_or_else(|| format!("sha256:{}", BASE64.encode(Sha256::digest(body))));
+        let dedupe_key = dedupe_key(&topic, &resource_id, body);
         // An order's units count as in flight for stock from the moment its webhook is stored.
         let units = (kind == "woo.order" && !topic.ends_with(".deleted")).then(|| {
             let holds = matches!(payload.status.as_deref(), Some("processing" | "on-hold" | "completed"));
@@ -229,7 +242,7 @@ impl Receiver {
         });
         let (done, verdict) = oneshot::channel();
         let accept = Accept {
-            delivery_id,
+            dedupe_key,
             headers: h.clone(),
             topic,
             entity_key: format!("{prefix}:{resource_id}"),
@@ -325,29 +338,30 @@ async fn write_groups(queue: Queue, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Ac
 async fn write_group(queue: &Queue, group: &[Accept]) -> Result<Vec<Verdict>, sqlx::Error> {
     let now = queue.now();
     let mut tx = queue.store().pool().begin().await?;
-    // The first of each delivery id in the group; later copies are duplicates.
+    // The first of each distinct delivery in the group; later copies are duplicates.
     let mut first: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, a) in group.iter().enumerate() {
-        first.entry(a.delivery_id.as_str()).or_insert(i);
+        first.entry(a.dedupe_key.as_str()).or_insert(i);
     }
     let mut order: Vec<usize> = first.values().copied().collect();
     order.sort_unstable();
     let rows: Vec<String> = (0..order.len())
         .map(|r| {
-            let p = |k: usize| format!("${}", r * 7 + k);
-            format!("({}, {}, {}, {}, 'accepted', {}, {}, {})", p(1), p(2), p(3), p(4), p(5), p(6), p(7))
+            let p = |k: usize| format!("${}", r * 8 + k);
+            format!("({}, {}, {}, {}, {}, 'accepted', {}, {}, {})", p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8))
         })
         .collect();
     let insert = format!(
-        "insert into webhook_deliveries (delivery_id, webhook_id, topic, resource_id, status, headers, body, received_at) \
-         values {} on conflict (delivery_id) where status = 'accepted' do nothing returning id, delivery_id",
+        "insert into webhook_deliveries (dedupe_key, delivery_id, webhook_id, topic, resource_id, status, headers, body, received_at) \
+         values {} on conflict (dedupe_key) where status = 'accepted' do nothing returning id, dedupe_key",
         rows.join(", ")
     );
     let mut q = sqlx::query(&insert);
     for i in &order {
         let a = &group[*i];
         q = q
-            .bind(&a.delivery_id)
+            .bind(&a.dedupe_key)
+            .bind(&a.headers.delivery_id)
             .bind(&a.headers.webhook_id)
             .bind(&a.topic)
             .bind(&a.resource_id)
@@ -363,8 +377,8 @@ async fn write_group(queue: &Queue, group: &[Accept]) -> Result<Vec<Verdict>, sq
     let mut jobs: std::collections::HashMap<usize, (i64, JobId)> = std::collections::HashMap::new();
     for i in &order {
         let a = &group[*i];
-        let Some(delivery) = stored.get(&a.delivery_id) else { continue };
-        let payload = json!({ "topic": a.topic, "delivery_id": a.delivery_id });
+        let Some(delivery) = stored.get(&a.dedupe_key) else { continue };
+        let payload = json!({ "topic": a.topic, "delivery": delivery });
         let job = queue.enqueue_in(&mut tx, NewJob::new(a.kind, a.entity_key.clone(), payload)).await?;
         if let (Some((holds, lines)), Ok(order_id)) = (&a.units, a.resource_id.parse::<u64>()) {
             crate::sync::inventory::record_order_units_in(&mut tx, order_id, lines, *holds, now).await?;

@@ -146,7 +146,8 @@ impl WooSim {
                 None
             } else {
                 let body = payload(&store, &webhook, arg, &site);
-                Some((webhook, body, store.random_hex(32)))
+                let id = delivery_id(webhook_id, store.now().timestamp());
+                Some((webhook, body, id))
             }
         };
         let Some((webhook, body, delivery_id)) = prepared else {
@@ -295,6 +296,16 @@ fn payload(store: &Store, w: &Webhook, arg: u64, base: &str) -> Vec<u8> {
         "action" => to_php_json(&ActionPayload { action: w.event(), arg }),
         _ => b"[]".to_vec(),
     }
+}
+
+/// `X-WC-Webhook-Delivery-ID` as WooCommerce 7.9 makes it (`WC_Webhook::get_new_delivery_id`):
+/// `wp_hash( $this->get_id() . strtotime( 'now' ) )`, so every delivery of one webhook within the
+/// same second carries the same id, and a repeat a second later a new one. `wp_hash` is HMAC-MD5
+/// with the site's secret salt, 32 hex digits; the salt is unknowable to a receiver, so the
+/// simulator keys an HMAC-SHA256 with its own and keeps 32 hex digits: same shape, same collisions.
+pub(crate) fn delivery_id(webhook_id: u64, unix_seconds: i64) -> String {
+    let mac = hmac_sha256(b"wns-sim-auth-salt", format!("{webhook_id}{unix_seconds}").as_bytes());
+    mac[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn delivery_headers(w: &Webhook, body: &[u8], delivery_id: &str, site: &str) -> Vec<(&'static str, String)> {

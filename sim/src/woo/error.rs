@@ -30,6 +30,12 @@ impl WooError {
         ])
     }
 
+    /// A PHP fatal error during a REST request: WordPress's fatal-error handler answers 500 with
+    /// this code and message (WP 5.2+ `wp_die` for REST requests). [INFERRED: the exact text]
+    pub fn critical() -> WooError {
+        WooError::new(500, "internal_server_error", "<p>There has been a critical error on this website.</p>")
+    }
+
     pub fn no_route() -> WooError {
         WooError::new(404, "rest_no_route", "No route was found matching the URL and request method")
     }

@@ -204,6 +204,8 @@ pub(crate) struct Inner {
     dropped: Mutex<Vec<DroppedDelivery>>,
     outbox: Arc<delivery::Outbox>,
     dispatcher_started: AtomicBool,
+    /// Injected failures: (path part, requests left to fail).
+    failures: Mutex<Vec<(String, usize)>>,
 }
 
 impl Drop for Inner {
@@ -250,6 +252,7 @@ impl WooSim {
                 dropped: Mutex::new(Vec::new()),
                 outbox: Arc::new(delivery::Outbox::default()),
                 dispatcher_started: AtomicBool::new(false),
+                failures: Mutex::new(Vec::new()),
                 cfg,
             }),
         }
@@ -316,6 +319,32 @@ impl WooSim {
 
     pub fn webhook_loss(&self) -> f64 {
         f64::from_bits(self.inner.webhook_loss.load(Ordering::Relaxed))
+    }
+
+    /// The next `n` requests whose path contains `path_part` fail as a PHP fatal error does in
+    /// WordPress's REST API: 500 `internal_server_error`, nothing done.
+    pub fn fail_next(&self, path_part: &str, n: usize) {
+        self.inner.failures.lock().expect("failures lock").push((path_part.to_owned(), n));
+    }
+
+    /// Takes one injected failure for `path`, if one is left.
+    pub(crate) fn take_failure(&self, path: &str) -> bool {
+        let mut failures = self.inner.failures.lock().expect("failures lock");
+        let Some(f) = failures.iter_mut().find(|(part, left)| *left > 0 && path.contains(part.as_str())) else {
+            return false;
+        };
+        f.1 -= 1;
+        true
+    }
+
+    /// Stops the store's clock at `at` (`None`: runs with the wall clock again).
+    pub fn freeze_clock(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
+        self.store().clock.frozen = at;
+    }
+
+    /// Moves the store's clock forward by `by` (frozen or not).
+    pub fn advance_clock(&self, by: Duration) {
+        self.store().clock.shift += chrono::Duration::from_std(by).expect("a sane duration");
     }
 
     pub fn counters(&self) -> WooCounters {

@@ -33,6 +33,10 @@ pub(crate) async fn wp_json(
         Err((e, base)) => return respond(&base, Err(e), None, false),
     };
     let base = req.base.clone();
+    if sim.take_failure(uri.path()) {
+        sim.count(|c| c.requests += 1);
+        return respond(&base, Err(WooError::critical()), None, false);
+    }
     let now = chrono::Utc::now().timestamp();
     let authed = auth::authenticate(sim.config(), &mut sim.store(), &req, uri.path(), now);
     let (label, allow, result, authed) = match authed {

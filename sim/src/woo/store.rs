@@ -50,6 +50,22 @@ pub(crate) struct Store {
     pub nonces: BTreeMap<i64, String>,
     pub rng: StdRng,
     hooks: Vec<Hook>,
+    /// The store's clock: the wall clock unless a test froze or shifted it.
+    pub clock: SimClock,
+}
+
+/// An injectable clock, so tests can put several events into one second (as WooCommerce's
+/// one-second timestamps and delivery ids make them) or move time without sleeping.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SimClock {
+    pub frozen: Option<DateTime<Utc>>,
+    pub shift: chrono::Duration,
+}
+
+impl SimClock {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.frozen.unwrap_or_else(Utc::now) + self.shift
+    }
 }
 
 impl Store {
@@ -80,11 +96,12 @@ impl Store {
             nonces: BTreeMap::new(),
             rng: StdRng::seed_from_u64(seed),
             hooks: Vec::new(),
+            clock: SimClock::default(),
         }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now().trunc_subsecs(0)
+        self.clock.now().trunc_subsecs(0)
     }
 
     pub fn post_id(&mut self) -> u64 {
