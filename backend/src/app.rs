@@ -1,7 +1,8 @@
-//! The running service: HTTP server and queue workers over one store. `Application::build`
-//! binds (port 0 works, for tests) and returns before serving, so callers can read `port()`.
+//! The running service: HTTP server, queue workers and supervised background loops over one
+//! store. `Application::build` binds (port 0 works, for tests) and returns before serving, so
+//! callers can read `port()`.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
@@ -15,8 +16,16 @@ use crate::{
     netsuite::{self, NetSuiteClient},
     queue::{Handlers, Queue, Worker, WorkerOptions},
     store::Store,
+    supervise::{Schedule, Supervisor},
     sync::{inventory::StockSync, order_flow::OrderFlow},
 };
+
+/// Slack beyond three intervals before a loop without success counts as late (see
+/// [`crate::supervise`]): its first run, one slow NetSuite or WooCommerce answer.
+const SLACK: Duration = Duration::from_secs(60);
+/// The stock loop's first run is a full pass: 10.5 minutes for 100,000 SKUs in the stock-scale
+/// benchmark, the nightly one 6.5 minutes (docs/benchmarks.md).
+const STOCK_SLACK: Duration = Duration::from_secs(15 * 60);
 
 pub struct Application {
     listener: TcpListener,
@@ -24,7 +33,7 @@ pub struct Application {
     state: AppState,
     worker: Worker,
     netsuite: Option<NetSuiteClient>,
-    woocommerce: Option<crate::woo::WooSettings>,
+    settings: Settings,
     orders: Option<OrderFlow>,
     stock: Option<StockSync>,
 }
@@ -82,16 +91,7 @@ impl Application {
             state = state.with_webhook_secret(woo.webhook_secret.clone());
             state.webhook_max_body = woo.webhook_max_body_bytes;
         }
-        Ok(Application {
-            listener,
-            addr,
-            state,
-            worker,
-            netsuite,
-            woocommerce: settings.woocommerce.clone(),
-            orders,
-            stock,
-        })
+        Ok(Application { listener, addr, state, worker, netsuite, settings: settings.clone(), orders, stock })
     }
 
     pub fn port(&self) -> u16 {
@@ -116,30 +116,53 @@ impl Application {
         self.orders.as_ref()
     }
 
-    /// Serves until `shutdown` is cancelled, then stops accepting, winds the worker down (see
-    /// [`Worker::run`]) and closes the database.
+    /// Serves until `shutdown` is cancelled, then stops accepting, winds the worker (see
+    /// [`Worker::run`]) and the background loops down within `queue.shutdown_grace_secs`, and
+    /// closes the database.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let Application { listener, state, worker, woocommerce, orders, stock, .. } = self;
-        if let Some(flow) = orders {
-            tokio::spawn(flow.run_recheck(shutdown.clone()));
-        }
-        if let Some(stock) = stock {
-            tokio::spawn(stock.run(shutdown.clone()));
-        }
+        let Application { listener, state, worker, settings, orders, stock, .. } = self;
+        let loops = supervise_loops(&settings, &state, orders, stock, &shutdown);
         let store = state.queue.store().clone();
-        if let Some(woo) = woocommerce {
-            tokio::spawn(crate::woo::run_background(woo, state.queue.clone(), state.metrics.clone(), shutdown.clone()));
-        }
         let worker = tokio::spawn(worker.run(shutdown.clone()));
         let http = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let served = http.await;
         shutdown.cancel();
-        let worked = worker.await?;
+        let grace = Duration::from_secs(settings.queue.shutdown_grace_secs);
+        let (worked, ()) = tokio::join!(worker, loops.stop(grace));
+        let worked = worked?;
         store.close().await;
         served?;
         worked?;
         Ok(())
     }
+}
+
+/// The background loops, each restarted if it panics or returns and reported by `/healthz`.
+fn supervise_loops(
+    settings: &Settings,
+    state: &AppState,
+    orders: Option<OrderFlow>,
+    stock: Option<StockSync>,
+    shutdown: &CancellationToken,
+) -> Supervisor {
+    let mut loops = Supervisor::new(state.loops.clone(), shutdown);
+    if let (Some(flow), Some(sync)) = (orders, &settings.sync) {
+        let every = Duration::from_secs(sync.recheck_secs.max(1));
+        loops.spawn("recheck", Schedule::new(every, SLACK), move |stop, beat| flow.clone().run_recheck(stop, beat));
+    }
+    if let (Some(stock), Some(st)) = (stock, &settings.stock) {
+        let every = Duration::from_secs(st.every_secs);
+        loops.spawn("stock", Schedule::new(every, STOCK_SLACK), move |stop, beat| stock.clone().run(stop, beat));
+    }
+    if let Some(woo) = &settings.woocommerce {
+        // Either chore's success counts, so the longer of the two intervals says when it is late.
+        let every = Duration::from_secs(woo.webhook_check_every_secs.max(woo.sweep_every_secs).max(10));
+        let (woo, queue, metrics) = (woo.clone(), state.queue.clone(), state.metrics.clone());
+        loops.spawn("woo", Schedule::new(every, SLACK), move |stop, beat| {
+            crate::woo::run_background(woo.clone(), queue.clone(), metrics.clone(), stop, beat)
+        });
+    }
+    loops
 }
 
 /// `host:pid`, unique among the processes sharing one database.

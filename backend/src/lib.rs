@@ -15,6 +15,7 @@ pub mod monitor;
 pub mod netsuite;
 pub mod queue;
 pub mod store;
+pub mod supervise;
 pub mod sync;
 pub mod telemetry;
 pub mod testing;

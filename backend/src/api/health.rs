@@ -1,6 +1,13 @@
-//! `GET /healthz` (the database answers) and `GET /metrics` (Prometheus text format).
+//! `GET /healthz` (readiness: the database answers and every supervised loop has succeeded
+//! recently) and `GET /metrics` (Prometheus text format).
 
-use axum::{Json, Router, extract::State, http::header, response::IntoResponse, routing::get};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{StatusCode, header},
+    response::IntoResponse,
+    routing::get,
+};
 use serde_json::json;
 
 use super::{ApiError, AppState};
@@ -9,9 +16,14 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
 }
 
+/// 503 when a loop is down or late: the process answers, but part of the sync has stopped.
 async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     state.queue.store().ping().await.map_err(ApiError::Unavailable)?;
-    Ok(Json(json!({ "status": "ok", "database": state.queue.store().backend().name() })))
+    let loops = state.loops.report();
+    let ready = loops.iter().all(|l| l.verdict.is_ready());
+    let (status, word) = if ready { (StatusCode::OK, "ok") } else { (StatusCode::SERVICE_UNAVAILABLE, "not_ready") };
+    let body = json!({ "status": word, "database": state.queue.store().backend().name(), "loops": loops });
+    Ok((status, Json(body)))
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {

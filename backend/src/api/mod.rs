@@ -15,7 +15,7 @@ pub use error::ApiError;
 
 use secrecy::SecretString;
 
-use crate::{metrics::Metrics, queue::Queue, woo::webhook::Receiver};
+use crate::{metrics::Metrics, queue::Queue, supervise::LoopHealth, woo::webhook::Receiver};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -25,13 +25,16 @@ pub struct AppState {
     /// `woocommerce.webhook_secret`; without it every delivery is kept in quarantine.
     pub webhook_secret: Option<SecretString>,
     pub webhook_max_body: usize,
+    /// The supervised background loops `/healthz` reports; empty unless the app runs some.
+    pub loops: Arc<LoopHealth>,
 }
 
 impl AppState {
     /// Must be called inside a tokio runtime (the receiver starts its writer task).
     pub fn new(queue: Queue, metrics: Arc<Metrics>) -> AppState {
         let webhooks = Arc::new(Receiver::new(queue.clone()));
-        AppState { queue, metrics, webhooks, webhook_secret: None, webhook_max_body: 2 * 1024 * 1024 }
+        let loops = Arc::new(LoopHealth::for_queue(&queue, &metrics));
+        AppState { queue, metrics, webhooks, webhook_secret: None, webhook_max_body: 2 * 1024 * 1024, loops }
     }
 
     pub fn with_webhook_secret(mut self, secret: SecretString) -> AppState {

@@ -884,7 +884,7 @@ impl StockSync {
 
     /// Cycles every `every_secs` (a full pass every `full_every_secs`, the first one at start)
     /// and checks freshness after each, until `shutdown`.
-    pub async fn run(self, shutdown: tokio_util::sync::CancellationToken) {
+    pub async fn run(self, shutdown: tokio_util::sync::CancellationToken, heartbeat: crate::supervise::Heartbeat) {
         let every = std::time::Duration::from_secs(self.settings.every_secs);
         let full_every = self.settings.full_every_secs.max(self.settings.every_secs) as i64 * 1000;
         let mut last_full: Option<i64> = None;
@@ -892,6 +892,7 @@ impl StockSync {
             let full = last_full.is_none_or(|t| self.queue.now() - t >= full_every);
             match self.cycle(full).await {
                 Ok(r) => {
+                    heartbeat.ok();
                     if full {
                         last_full = Some(self.queue.now());
                     }

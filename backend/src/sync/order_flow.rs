@@ -786,12 +786,16 @@ impl OrderFlow {
     }
 
     /// Runs [`OrderFlow::recheck`] every `sync.recheck_secs` until `shutdown`.
-    pub async fn run_recheck(self, shutdown: CancellationToken) {
+    pub async fn run_recheck(self, shutdown: CancellationToken, heartbeat: crate::supervise::Heartbeat) {
         let every = Duration::from_secs(self.inner.settings.recheck_secs.max(1));
         let mut seen = BTreeMap::new();
         loop {
             tokio::select! { _ = shutdown.cancelled() => return, _ = tokio::time::sleep(every) => {} }
-            match self.recheck(&mut seen).await {
+            let rechecked = self.recheck(&mut seen).await;
+            if rechecked.is_ok() {
+                heartbeat.ok();
+            }
+            match rechecked {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(requeued = n, "recheck: orders blocked on NetSuite-side causes run again"),
                 Err(e) => tracing::warn!(error = %e, "recheck failed"),

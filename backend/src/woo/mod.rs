@@ -20,7 +20,13 @@ use crate::{metrics::Metrics, queue::Queue};
 /// `wns serve`'s WooCommerce chores until `stop`: webhook health at start and every
 /// `webhook_check_every_secs`, the catch-up sweep every `sweep_every_secs`. Failures are logged
 /// and tried again at the next tick; they never stop the service.
-pub async fn run_background(settings: WooSettings, queue: Queue, metrics: Arc<Metrics>, stop: CancellationToken) {
+pub async fn run_background(
+    settings: WooSettings,
+    queue: Queue,
+    metrics: Arc<Metrics>,
+    stop: CancellationToken,
+    heartbeat: crate::supervise::Heartbeat,
+) {
     let client = match WooClient::new(&settings) {
         Ok(c) => c,
         Err(e) => {
@@ -39,6 +45,7 @@ pub async fn run_background(settings: WooSettings, queue: Queue, metrics: Arc<Me
                 match health::ensure_webhooks(&client, queue.store(), &settings.delivery_url(), last_check, now).await {
                     Ok(r) => {
                         last_check = now;
+                        heartbeat.ok();
                         if !r.created.is_empty() || !r.reenabled.is_empty() || !r.secret_reset.is_empty() {
                             tracing::warn!(created = ?r.created, reenabled = ?r.reenabled, secret_reset = ?r.secret_reset, "WooCommerce webhooks repaired");
                         }
@@ -47,7 +54,11 @@ pub async fn run_background(settings: WooSettings, queue: Queue, metrics: Arc<Me
                 }
             }
             _ = sweep.tick() => {
-                match sweep::sweep(&client, &queue, Some(&metrics), &sweep::SweepOptions::default()).await {
+                let swept = sweep::sweep(&client, &queue, Some(&metrics), &sweep::SweepOptions::default()).await;
+                if swept.is_ok() {
+                    heartbeat.ok();
+                }
+                match swept {
                     Ok(r) if r.missed > 0 => tracing::warn!(missed = r.missed, listed = r.listed, "sweep found orders no webhook delivered"),
                     Ok(r) => tracing::debug!(listed = r.listed, "sweep"),
                     Err(e) => tracing::warn!(error = %e, "order sweep failed"),
