@@ -187,7 +187,7 @@ impl Settings {
         // Environment values stay strings; the lossy extraction reads "4" as a number only where a
         // number is wanted, so `WNS_NETSUITE__ACCOUNT_ID=1234567` or an empty value stays a string.
         for (key, value) in pairs {
-            fig = fig.merge((key.as_str(), value));
+            fig = fig.merge((key.as_str(), env_value(value)));
         }
         let mut settings: Settings = fig.extract_lossy().map_err(|e| ConfigError::Parse(Box::new(e)))?;
         if let Some(sync) = &mut settings.sync {
@@ -262,7 +262,11 @@ impl Settings {
         if let Some((key, value, lo, hi)) =
             self.numeric_ranges().into_iter().find(|(_, value, lo, hi)| value < lo || value > hi)
         {
-            return Err(ConfigError::Invalid { key, problem: format!("{value} is out of range: use {lo} to {hi}") });
+            let bound = if value < lo { format!("at least {lo}") } else { format!("at most {hi}") };
+            return Err(ConfigError::Invalid {
+                key,
+                problem: format!("must be {bound} (it is {value}; use {lo} to {hi})"),
+            });
         }
         if self.site.is_empty()
             || !self.site.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -307,6 +311,17 @@ impl Settings {
 
     pub fn lease(&self) -> Duration {
         Duration::from_secs(self.queue.lease_secs)
+    }
+}
+
+/// An environment value: a list or table (`["1", "2"]`, `{ sku = 2 }`) is parsed, anything else
+/// stays the string it is (numbers and booleans are read from it only where a setting wants one).
+fn env_value(v: String) -> figment::value::Value {
+    let t = v.trim_start();
+    if t.starts_with('[') || t.starts_with('{') {
+        v.parse().unwrap_or_else(|never: std::convert::Infallible| match never {})
+    } else {
+        figment::value::Value::from(v)
     }
 }
 

@@ -145,6 +145,36 @@ async fn check_asks_netsuite_and_the_store_and_names_what_is_wrong() {
     assert!(stdout.contains("FAIL webhooks: order.created missing"), "{stdout}");
     assert!(!out.status.success(), "missing webhooks fail the check");
 
+    // With [stock], check says how stock will be written: this store has no wns plugin.
+    let bare = wns_sim::woo::WooSim::spawn(wns_sim::woo::WooConfig {
+        wns_plugin: false,
+        ..wns_sim::woo::WooConfig::for_tests()
+    })
+    .await
+    .unwrap();
+    let mut c = wns(&dir);
+    c.arg("check")
+        .env("WNS_NETSUITE__ACCOUNT_ID", "1234567_SB1")
+        .env("WNS_NETSUITE__BASE_URL", &ns.base_url)
+        .env("WNS_NETSUITE__AUTH__METHOD", "tba")
+        .env("WNS_NETSUITE__AUTH__CONSUMER_KEY", wns_sim::netsuite::TEST_CONSUMER_KEY)
+        .env("WNS_NETSUITE__AUTH__CONSUMER_SECRET", wns_sim::netsuite::TEST_CONSUMER_SECRET)
+        .env("WNS_NETSUITE__AUTH__TOKEN_ID", wns_sim::netsuite::TEST_TOKEN_ID)
+        .env("WNS_NETSUITE__AUTH__TOKEN_SECRET", wns_sim::netsuite::TEST_TOKEN_SECRET)
+        .env("WNS_WOOCOMMERCE__BASE_URL", &bare.base_url)
+        .env("WNS_WOOCOMMERCE__CONSUMER_KEY", wns_sim::woo::TEST_CONSUMER_KEY)
+        .env("WNS_WOOCOMMERCE__CONSUMER_SECRET", wns_sim::woo::TEST_CONSUMER_SECRET)
+        .env("WNS_WOOCOMMERCE__WEBHOOK_SECRET", "check-test-webhook-secret")
+        .env("WNS_WOOCOMMERCE__PUBLIC_URL", "http://127.0.0.1:8080")
+        .env("WNS_STOCK__LOCATIONS", "[\"1\"]");
+    let out = tokio::process::Command::from(c).output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        stdout.contains("ok   stock writes: absolute figures, because the store does not offer wns's plugin route"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("stock.buffer"), "says what covers the race: {stdout}");
+
     let out = run("a-wrong-token-secret").await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(stdout.contains("FAIL netsuite: account 1234567_SB1 refused the credentials"), "{stdout}");

@@ -82,9 +82,7 @@ async fn an_order_on_its_way_keeps_its_units_reserved_without_counting_them_twic
     let order = f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 3)).unwrap();
     assert_eq!(f.woo.sim.stock_of(mug), Some(7));
     // wns has seen the order (its job read it) but not posted it: the units are in flight.
-    wns::sync::inventory::record_order_units(&f.store, order.id, &[("ST-MUG".into(), 3)], true, f.queue.now())
-        .await
-        .unwrap();
+    wns::store::order_units::record(&f.store, order.id, &[("ST-MUG".into(), 3)], true, f.queue.now()).await.unwrap();
     // A receipt of 2 in NetSuite makes wns write an absolute value: 12 − 3 in flight.
     next_second().await;
     f.ns.sim.receive_stock(&item, &east, 2);
@@ -136,6 +134,50 @@ async fn an_orders_units_are_in_flight_from_the_moment_its_webhook_is_stored(b: 
     assert_eq!((figures[0].ns_available, figures[0].in_flight, figures[0].target(true)), (10, 4, 6));
 }
 
+/// Orders WooCommerce took before wns first started (or while it was down) have reached neither
+/// NetSuite nor wns's ledger; the first write must not offer their units again.
+async fn the_first_write_waits_for_orders_taken_before_the_first_start(b: Backend) {
+    for mode in [WriteMode::Adjust, WriteMode::Absolute] {
+        let f = support::flow(b, |_, _| {}).await;
+        let east = f.locations[0].clone();
+        let (mug, item) = stocked(&f, "ST-EARLY", 10);
+        let (cup, cup_item) = stocked(&f, "ST-EARLY-2", 5);
+        f.ns.sim.set_stock(&item, &east, 10, 10);
+        f.ns.sim.set_stock(&cup_item, &east, 5, 5);
+        f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 2)).unwrap();
+        f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 1).line(cup, 2)).unwrap();
+        assert_eq!(f.woo.sim.stock_of(mug), Some(7));
+        let s = stock(&f, |s| s.write = mode);
+        s.cycle(true).await.unwrap();
+        assert_eq!(f.woo.sim.stock_of(mug), Some(7), "{mode:?}: 10 in NetSuite − 3 on orders NetSuite lacks, not 10");
+        assert_eq!(f.woo.sim.stock_of(cup), Some(3), "{mode:?}");
+        let figures = s.figures(&[item].into(), f.queue.now()).await.unwrap();
+        assert_eq!((figures[0].ns_available, figures[0].in_flight), (10, 3), "{mode:?}");
+    }
+}
+
+/// A real store has no `wns/v1` route until wns's plugin is installed: the default
+/// `write = "adjust"` then writes absolute figures (with the reservation) instead of failing.
+async fn without_wns_plugin_in_the_store_stock_is_written_absolute_instead_of_failing(b: Backend) {
+    let mut o = support::Options::default();
+    o.woo.wns_plugin = false;
+    let f = support::flow_with(b, o, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (mug, item) = stocked(&f, "ST-NOPLUGIN", 0);
+    f.ns.sim.set_stock(&item, &east, 10, 10);
+    let s = stock(&f, |s| assert_eq!(s.write, WriteMode::Adjust, "the default"));
+    s.cycle(true).await.unwrap();
+    assert_eq!(s.write_mode().await.unwrap(), WriteMode::Absolute);
+    assert_eq!(f.woo.sim.stock_of(mug), Some(10));
+    next_second().await;
+    f.ns.sim.receive_stock(&item, &east, 4);
+    let r = s.cycle(false).await.unwrap();
+    assert_eq!((r.pushed, r.rejected), (1, 0));
+    assert_eq!(f.woo.sim.stock_of(mug), Some(14));
+    let routes = f.woo.sim.counters().requests_by_route;
+    assert!(!routes.keys().any(|r| r.contains("stock/adjust")), "never tried the missing route: {routes:?}");
+}
+
 async fn deltas_keep_checkouts_made_while_wns_computed(b: Backend) {
     let f = support::flow(b, |_, _| {}).await;
     let east = f.locations[0].clone();
@@ -177,7 +219,7 @@ async fn a_read_between_netsuite_saving_an_order_and_wns_noting_it_is_corrected_
     assert_eq!(f.woo.sim.stock_of(mug), Some(4), "undersold for a moment, never oversold");
     // wns notes the posting; the next cycle computes the SKU again although NetSuite's row did
     // not move since the last read.
-    wns::sync::inventory::order_units_posted(&f.store, order.id, f.queue.now()).await.unwrap();
+    wns::store::order_units::posted(&f.store, order.id, f.queue.now()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     let r = s.cycle(false).await.unwrap();
     assert_eq!(r.pushed, 1);
@@ -460,4 +502,6 @@ on_both_databases!(
     the_reconciliation_compares_woocommerces_stock_and_queues_a_second_look,
     a_refused_sku_is_written_again_every_cycle_and_goes_stale_alone,
     a_stock_write_that_fails_is_written_again_until_woocommerce_confirms_it,
+    the_first_write_waits_for_orders_taken_before_the_first_start,
+    without_wns_plugin_in_the_store_stock_is_written_absolute_instead_of_failing,
 );

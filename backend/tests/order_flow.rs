@@ -81,7 +81,16 @@ async fn a_new_guest_then_the_order_and_a_repeat_costs_no_netsuite_write(backend
             .sum::<u64>()
     };
     let before = writes(&f.ns.sim.counters());
+    // wns's own write-back comes back as an echo: recognised without any NetSuite request, and
+    // without writing the same meta and note to WooCommerce again.
+    let all = |c: &wns_sim::netsuite::Counters| c.requests_by_op.values().sum::<u64>();
+    let woo_writes = |c: &wns_sim::woo::WooCounters| {
+        c.requests_by_route.iter().filter(|(r, _)| !r.starts_with("GET")).map(|(_, n)| *n).sum::<u64>()
+    };
+    let (ns_before, woo_before) = (all(&f.ns.sim.counters()), woo_writes(&f.woo.sim.counters()));
     assert_eq!(f.flow.sync_order(order.id).await.unwrap(), Synced::Unchanged);
+    assert_eq!(all(&f.ns.sim.counters()), ns_before, "an echo costs no NetSuite request");
+    assert_eq!(woo_writes(&f.woo.sim.counters()), woo_before, "nor a WooCommerce write");
     f.enqueue(order.id).await;
     f.settle(SETTLE).await;
     assert_eq!(writes(&f.ns.sim.counters()), before, "a repeat writes nothing to NetSuite");

@@ -176,6 +176,38 @@ async fn a_bad_signature_is_refused_and_quarantined(backend: Backend) {
     assert_eq!(kept, body);
 }
 
+/// Unsigned deliveries are anyone's: per source at most a minute's worth is stored (then 429),
+/// and the quarantine keeps the newest ones within its bounds, with one counted exception.
+async fn the_quarantine_is_rate_limited_per_source_and_bounded(backend: Backend) {
+    use wns::woo::webhook::{QUARANTINE_PER_MINUTE, QUARANTINE_ROWS};
+    let h = harness(backend).await;
+    let unsigned =
+        |source: usize| vec![("X-WC-Webhook-Source".to_string(), format!("https://probe-{source}.example/"))];
+    for _ in 0..QUARANTINE_PER_MINUTE {
+        assert_eq!(h.post(&unsigned(0), b"{\"id\":1}".to_vec()).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(h.post(&unsigned(0), b"{\"id\":1}".to_vec()).await, StatusCode::TOO_MANY_REQUESTS, "over the rate");
+    assert_eq!(h.post(&unsigned(1), b"{\"id\":1}".to_vec()).await, StatusCode::UNAUTHORIZED, "another source");
+    let stored = h.count("select count(*) from webhook_deliveries where status = 'quarantined'").await;
+    assert_eq!(stored, QUARANTINE_PER_MINUTE as i64 + 1);
+
+    let sources = QUARANTINE_ROWS as usize / QUARANTINE_PER_MINUTE as usize + 2;
+    for source in 2..2 + sources {
+        for n in 0..QUARANTINE_PER_MINUTE {
+            h.post(&unsigned(source), format!("{{\"id\":{n}}}").into_bytes()).await;
+        }
+    }
+    let kept = h.count("select count(*) from webhook_deliveries where status = 'quarantined'").await;
+    assert_eq!(kept, QUARANTINE_ROWS, "bounded");
+    let newest = h.count("select max(id) from webhook_deliveries").await;
+    let oldest_kept = h.count("select min(id) from webhook_deliveries where status = 'quarantined'").await;
+    assert_eq!(newest - oldest_kept + 1, QUARANTINE_ROWS, "the oldest were dropped");
+    let open = exceptions::open(&h.store, Some(exceptions::ExceptionKind::WebhookUnsigned)).await.unwrap();
+    assert_eq!(open.len(), 1, "one exception, counted");
+    assert!(open[0].seen > QUARANTINE_ROWS, "{}", open[0].seen);
+    assert!(open[0].message.contains("dropped"), "{}", open[0].message);
+}
+
 async fn the_creation_ping_is_answered_200(backend: Backend) {
     let h = harness(backend).await;
     let (headers, body) = recorded("01-ping-webhook-1.json");
@@ -250,6 +282,7 @@ on_both_databases!(
     a_repeat_under_a_new_delivery_id_is_a_duplicate,
     deliveries_for_one_order_collapse_into_one_pending_job,
     a_bad_signature_is_refused_and_quarantined,
+    the_quarantine_is_rate_limited_per_source_and_bounded,
     the_creation_ping_is_answered_200,
     malformed_json_with_a_valid_signature_is_kept_and_raises_an_exception,
     an_unknown_topic_is_accepted_with_202_and_kept,

@@ -166,13 +166,40 @@ async fn three_orders_in_one_second_share_a_delivery_id_and_each_is_queued(backe
     assert_eq!(h.count("select count(distinct wc_order_id) from order_units").await, 3, "each order's units in flight");
 }
 
+/// The sweep's list is ordered by modification time and orders move in it while it is read
+/// (wns's own note on an order moves it to the end with HPOS): paging by key lists every order.
+async fn an_order_modified_while_the_sweep_pages_skips_no_other_order(backend: Backend) {
+    let h = harness(backend, 0.0).await;
+    let product = h.product();
+    let start = chrono::Utc::now() - chrono::Duration::hours(1);
+    h.woo.sim.freeze_clock(Some(start));
+    let mut ids = Vec::new();
+    for n in 0..250 {
+        h.checkout(product, n);
+        h.woo.sim.advance_clock(Duration::from_secs(1));
+    }
+    ids.extend(h.woo.sim.order_ids());
+    let client = WooClient::new(&h.settings(&h.public_url)).unwrap();
+    let mut pages = wns::woo::sweep::ModifiedOrders::new(start - chrono::Duration::seconds(10));
+    let mut listed: Vec<u64> = pages.next(&client).await.unwrap().unwrap().iter().map(|o| o.id).collect();
+    assert_eq!(listed.len(), 100);
+    // wns writes its note on an order of the first page: it moves to the end of the list.
+    h.woo.sim.update_order_status(listed[4], "completed").unwrap();
+    while let Some(orders) = pages.next(&client).await.unwrap() {
+        listed.extend(orders.iter().map(|o| o.id));
+    }
+    let distinct: std::collections::BTreeSet<u64> = listed.iter().copied().collect();
+    assert_eq!(distinct.len(), ids.len(), "every order listed; positional pages skip one here");
+    assert_eq!(listed.len(), ids.len() + 1, "the moved order is listed again at its new time, nothing else twice");
+}
+
 async fn a_webhook_woocommerce_disabled_is_reenabled_and_reported(backend: Backend) {
     let h = harness(backend, 0.0).await;
     // wns's address as the store knows it is wrong for a while: every delivery fails.
     let unreachable = "http://127.0.0.1:9";
     let client = WooClient::new(&h.settings(unreachable)).unwrap();
     let created =
-        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 0, 0).await.unwrap();
+        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 0).await.unwrap();
     assert_eq!(created.created.len(), health::TOPICS.len());
     let product = h.product();
     for n in 0..10 {
@@ -181,7 +208,7 @@ async fn a_webhook_woocommerce_disabled_is_reenabled_and_reported(backend: Backe
     until("WooCommerce disables a webhook", || h.woo.sim.counters().webhooks_disabled > 0).await;
 
     let report =
-        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 0, 1).await.unwrap();
+        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 1).await.unwrap();
     assert!(!report.reenabled.is_empty(), "{report:?}");
     for (id, _) in &report.reenabled {
         assert_eq!(h.woo.sim.webhook_status(*id).as_deref(), Some("active"));
@@ -190,7 +217,7 @@ async fn a_webhook_woocommerce_disabled_is_reenabled_and_reported(backend: Backe
     assert_eq!(open.len(), report.reenabled.len());
     assert!(open[0].message.contains("re-enabled"), "{}", open[0].message);
     let healthy =
-        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 0, 2).await.unwrap();
+        health::ensure_webhooks(&client, &h.store, &format!("{unreachable}/webhooks/woocommerce"), 2).await.unwrap();
     assert!(healthy.created.is_empty() && healthy.reenabled.is_empty(), "{healthy:?}");
 }
 
@@ -250,34 +277,78 @@ async fn the_client_finds_products_batches_stock_reads_refunds_payouts_and_write
     assert_eq!(tracking[0]["value"][0]["tracking_number"], "1Z999AA10123456784");
 }
 
-async fn a_webhook_with_the_wrong_secret_gets_wns_secret_back_and_deliveries_then_count(backend: Backend) {
+/// A delivery that fails the signature check is anyone's to forge: it is kept, raises one
+/// counted exception, and makes wns write nothing to WooCommerce. A webhook whose secret was
+/// changed by hand is fixed by deleting it: wns creates it again with its own secret.
+async fn unsigned_deliveries_cause_no_write_and_a_deleted_webhook_comes_back_with_wns_secret(backend: Backend) {
     let h = harness(backend, 0.0).await;
     let url = format!("{}/webhooks/woocommerce", h.public_url);
-    // Someone created wns's webhook by hand with another secret.
-    for topic in health::TOPICS {
-        h.woo.sim.add_webhook(topic, &url, "a-secret-typed-by-hand");
-    }
+    let client = WooClient::new(&h.settings(&h.public_url)).unwrap();
+    health::ensure_webhooks(&client, &h.store, &url, 0).await.unwrap();
+    // Someone changed the secret of wns's order.created webhook by hand.
+    let hooks = client.webhooks().await.unwrap();
+    let created = hooks.iter().find(|w| w.topic == "order.created").unwrap().id;
+    h.woo.sim.set_webhook_secret(created, "a-secret-typed-by-hand").unwrap();
     let product = h.product();
     h.checkout(product, 1);
     assert!(h.woo.sim.settle(Duration::from_secs(30)).await);
     assert!(h.count("select count(*) from webhook_deliveries where status = 'quarantined'").await > 0);
-    assert_eq!(h.count("select count(*) from jobs").await, 0, "nothing unsigned is processed");
+    let accepted_from =
+        |id: u64| format!("select count(*) from webhook_deliveries where status = 'accepted' and webhook_id = '{id}'");
+    assert_eq!(h.count(&accepted_from(created)).await, 0, "nothing unsigned is processed");
+    let open = exceptions::open(&h.store, Some(exceptions::ExceptionKind::WebhookUnsigned)).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert!(open[0].message.contains(&format!("claiming webhook {created}")), "{}", open[0].message);
 
-    let client = WooClient::new(&h.settings(&h.public_url)).unwrap();
-    let report = health::ensure_webhooks(&client, &h.store, &url, 0, 1).await.unwrap();
-    assert!(report.secret_reset.iter().any(|(_, t)| t == "order.created"), "{report:?}");
+    let writes_before = writes(&h.woo.sim);
+    let report = health::ensure_webhooks(&client, &h.store, &url, 1).await.unwrap();
+    assert!(report.created.is_empty() && report.reenabled.is_empty(), "{report:?}");
+    assert_eq!(writes(&h.woo.sim), writes_before, "no write to WooCommerce because of unsigned deliveries");
+
+    // The fix the exception names: delete the webhook; wns creates it again with its secret.
+    h.woo.sim.delete_webhook(created).unwrap();
+    let report = health::ensure_webhooks(&client, &h.store, &url, 2).await.unwrap();
+    assert_eq!(report.created, vec!["order.created".to_string()]);
     h.checkout(product, 2);
     assert!(h.woo.sim.settle(Duration::from_secs(30)).await);
-    assert_eq!(
-        h.count("select count(distinct entity_key) from jobs where kind = 'woo.order'").await,
-        1,
-        "the new order's delivery is accepted"
-    );
+    let recreated = client.webhooks().await.unwrap().iter().find(|w| w.topic == "order.created").unwrap().id;
+    assert_eq!(h.count(&accepted_from(recreated)).await, 1, "the new webhook's delivery is signed with wns's secret");
+}
+
+fn writes(sim: &WooSim) -> u64 {
+    let c = sim.counters();
+    c.requests_by_route.iter().filter(|(route, _)| !route.starts_with("GET")).map(|(_, n)| *n).sum()
+}
+
+/// A re-enabled webhook keeps WooCommerce's failure count until a delivery succeeds: its
+/// exception stays open and the webhook watched until wns accepts a delivery from it.
+async fn a_reenabled_webhook_is_watched_until_a_delivery_from_it_arrives(backend: Backend) {
+    let h = harness(backend, 0.0).await;
+    let url = format!("{}/webhooks/woocommerce", h.public_url);
+    let client = WooClient::new(&h.settings(&h.public_url)).unwrap();
+    health::ensure_webhooks(&client, &h.store, &url, 0).await.unwrap();
+    let id = client.webhooks().await.unwrap().iter().find(|w| w.topic == "order.created").unwrap().id;
+    h.woo.sim.set_webhook_status(id, "disabled").unwrap();
+    let report = health::ensure_webhooks(&client, &h.store, &url, 1_000).await.unwrap();
+    assert_eq!(report.reenabled.iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![id]);
+    let open = exceptions::open(&h.store, Some(exceptions::ExceptionKind::WebhookDisabled)).await.unwrap();
+    assert!(open[0].message.contains("single further failure disables it again"), "{}", open[0].message);
+    let report = health::ensure_webhooks(&client, &h.store, &url, 2_000).await.unwrap();
+    assert!(report.watching.contains(&id), "no delivery yet: {report:?}");
+    assert_eq!(exceptions::open(&h.store, Some(exceptions::ExceptionKind::WebhookDisabled)).await.unwrap().len(), 1);
+
+    h.checkout(h.product(), 1);
+    assert!(h.woo.sim.settle(Duration::from_secs(30)).await);
+    let report = health::ensure_webhooks(&client, &h.store, &url, h.queue.now()).await.unwrap();
+    assert!(report.watching.is_empty(), "{report:?}");
+    assert!(exceptions::open(&h.store, Some(exceptions::ExceptionKind::WebhookDisabled)).await.unwrap().is_empty());
 }
 
 on_both_databases!(
     with_20_percent_webhook_loss_every_order_reaches_the_queue_through_the_sweep,
     three_orders_in_one_second_share_a_delivery_id_and_each_is_queued,
+    an_order_modified_while_the_sweep_pages_skips_no_other_order,
     a_webhook_woocommerce_disabled_is_reenabled_and_reported,
-    a_webhook_with_the_wrong_secret_gets_wns_secret_back_and_deliveries_then_count,
+    unsigned_deliveries_cause_no_write_and_a_deleted_webhook_comes_back_with_wns_secret,
+    a_reenabled_webhook_is_watched_until_a_delivery_from_it_arrives,
 );

@@ -1,10 +1,12 @@
 //! `POST /webhooks/woocommerce`: the rules are in [`crate::woo::webhook`]; this is the HTTP side.
 //! The body limit answers 413 before a large body is read into memory.
 
+use std::net::SocketAddr;
+
 use axum::{
-    Json, Router,
+    Extension, Json, Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, State},
+    extract::{ConnectInfo, DefaultBodyLimit, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::post,
@@ -18,14 +20,25 @@ pub fn router(max_body: usize) -> Router<AppState> {
     Router::new().route("/webhooks/woocommerce", post(receive)).layer(DefaultBodyLimit::max(max_body))
 }
 
-async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let h = DeliveryHeaders::from_http(&headers);
+async fn receive(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let mut h = DeliveryHeaders::from_http(&headers);
+    // Served with connect info (`wns serve`), the peer keys the quarantine's rate limit.
+    h.peer = peer.map(|Extension(ConnectInfo(addr))| addr.ip());
     let verdict =
         state.webhooks.receive(&h, &body, state.webhook_secret.as_ref()).await.map_err(ApiError::Unavailable)?;
     state.metrics.record_webhook(verdict.outcome());
     let status = StatusCode::from_u16(verdict.status()).expect("verdict statuses are valid");
     let message = match verdict.outcome() {
+        "quarantined" if state.webhook_secret.is_none() => {
+            "wns has no webhook secret configured ([woocommerce] webhook_secret), so no delivery can be verified; the delivery was kept and will not be processed"
+        }
         "quarantined" => "signature missing or wrong; the delivery was kept and will not be processed",
+        "rate_limited" => "too many unsigned deliveries from this source; this one was not stored",
         "malformed" => "body is not JSON; the delivery was kept for inspection",
         "ignored" => "topic not processed by wns; the delivery was kept",
         _ => "ok",

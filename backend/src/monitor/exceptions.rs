@@ -16,6 +16,8 @@ pub enum ExceptionKind {
     WebhookMalformed,
     /// WooCommerce disabled one of wns's webhooks after failed deliveries; wns re-enabled it.
     WebhookDisabled,
+    /// Deliveries failed the signature check (entity `quarantine`): kept in a bounded quarantine.
+    WebhookUnsigned,
     /// An order the sweep found that no webhook had delivered.
     WebhookMiss,
     /// NetSuite rejected the credentials.
@@ -48,6 +50,7 @@ impl ExceptionKind {
         match self {
             ExceptionKind::WebhookMalformed => "webhook_malformed",
             ExceptionKind::WebhookDisabled => "webhook_disabled",
+            ExceptionKind::WebhookUnsigned => "webhook_unsigned",
             ExceptionKind::WebhookMiss => "webhook_miss",
             ExceptionKind::NetSuiteLogin => "netsuite_login",
             ExceptionKind::UnmappedSku => "unmapped_sku",
@@ -67,6 +70,7 @@ impl ExceptionKind {
         match self {
             ExceptionKind::WebhookMalformed
             | ExceptionKind::WebhookDisabled
+            | ExceptionKind::WebhookUnsigned
             | ExceptionKind::WebhookMiss
             | ExceptionKind::UnmappedSku
             | ExceptionKind::MissingSku

@@ -3,6 +3,8 @@
 //! `$1` placeholders (both accept them) and branches on [`Backend`] only where the engines differ
 //! (row locking in the queue's claim, the migration set).
 
+pub mod order_units;
+
 use std::{str::FromStr, time::Duration};
 
 use sqlx::{

@@ -227,6 +227,10 @@ pub struct StockSync {
     woo: WooClient,
     queue: Queue,
     settings: StockSettings,
+    /// Set once this process has entered every recent WooCommerce order in the units ledger.
+    ledger_complete: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The write mode in use: `write = "adjust"` needs wns's plugin in the store, looked for once.
+    write: std::sync::Arc<tokio::sync::OnceCell<WriteMode>>,
 }
 
 /// One SKU's figures at a read.
@@ -254,7 +258,7 @@ impl Figures {
 
 impl StockSync {
     pub fn new(ns: NetSuiteClient, woo: WooClient, queue: Queue, settings: StockSettings) -> StockSync {
-        StockSync { ns, woo, queue, settings }
+        StockSync { ns, woo, queue, settings, ledger_complete: Default::default(), write: Default::default() }
     }
 
     fn store(&self) -> &Store {
@@ -272,6 +276,7 @@ impl StockSync {
 
     /// One read of NetSuite and the WooCommerce writes it calls for. `full` ignores the watermark.
     pub async fn cycle(&self, full: bool) -> Result<CycleReport, StockError> {
+        self.complete_ledger().await?;
         let started = self.queue.now();
         let mut report = CycleReport { full, ..CycleReport::default() };
         let since = if full { None } else { self.watermark().await? };
@@ -375,6 +380,51 @@ impl StockSync {
         .execute(self.store().pool())
         .await?;
         Ok(report)
+    }
+
+    /// `write = "adjust"` without wns's plugin in the store would fail every cycle: look for its
+    /// route once, and without it say so once and write absolute values (with the in-flight
+    /// reservation; the write race is then open, see `docs/runbook.md`).
+    pub async fn write_mode(&self) -> Result<WriteMode, StockError> {
+        let mode = self
+            .write
+            .get_or_try_init(|| async {
+                if self.settings.write == WriteMode::Absolute || self.woo.has_stock_adjust_route().await? {
+                    return Ok::<_, WooError>(self.settings.write);
+                }
+                tracing::warn!(
+                    "stock: the store does not offer wns's stock-adjust route (wns's WordPress plugin is not active), so wns writes absolute stock figures instead of deltas; a checkout that races a write can then oversell — install the plugin, or keep a safety buffer (docs/runbook.md, Stock)"
+                );
+                Ok(WriteMode::Absolute)
+            })
+            .await?;
+        Ok(*mode)
+    }
+
+    /// No stock write before the in-flight ledger is complete: orders WooCommerce took while wns
+    /// was down (or before its first start) have no units yet, and a figure computed without
+    /// them would offer those units again. Once per process, before the first cycle, every order
+    /// modified since the sweep's watermark (or its first look-back) is listed and the unknown
+    /// ones entered; a failure fails the cycle, which tries again.
+    async fn complete_ledger(&self) -> Result<(), StockError> {
+        use std::sync::atomic::Ordering;
+        if self.ledger_complete.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let opts = crate::woo::sweep::SweepOptions::default();
+        let after = crate::woo::sweep::catch_up_start(&self.queue, &opts).await?;
+        let entered = crate::woo::sweep::catch_up_units(&self.woo, &self.queue, after).await.map_err(|e| match e {
+            crate::woo::sweep::SweepError::Woo(e) => StockError::Woo(e),
+            crate::woo::sweep::SweepError::Store(e) => StockError::Store(e),
+        })?;
+        if entered > 0 {
+            tracing::info!(
+                orders = entered,
+                "stock: orders wns had not seen entered as in flight before the first write"
+            );
+        }
+        self.ledger_complete.store(true, Ordering::Release);
+        Ok(())
     }
 
     /// The figures of the SKUs of NetSuite items `items` as of a read that started at `as_of`.
@@ -564,6 +614,7 @@ impl StockSync {
     /// Writes what changed, lowest stock first, 100 per request.
     async fn push(&self, mut figures: Vec<Figures>, as_of: i64, report: &mut CycleReport) -> Result<(), StockError> {
         let reserve = self.settings.reserve_in_flight;
+        let write = self.write_mode().await?;
         figures.sort_by_key(|f| (f.target(reserve), f.sku.clone()));
         let mut known: BTreeMap<String, LastWrite> = BTreeMap::new();
         let mut pending: BTreeSet<String> = BTreeSet::new();
@@ -592,7 +643,7 @@ impl StockSync {
         let (mut deltas, mut absolute, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
         for f in figures {
             let (basis, pushed, _) = known[&f.sku];
-            match (self.settings.write, basis) {
+            match (write, basis) {
                 // The reconciliation too writes only NetSuite-side movement; WooCommerce's own
                 // figure is compared with wns's by the drift check.
                 (WriteMode::Adjust, Some(b)) if f.basis() != b => deltas.push(f),
@@ -1029,78 +1080,6 @@ async fn record(
     .bind(now)
     .execute(tx)
     .await?;
-    Ok(())
-}
-
-/// Units of a WooCommerce order, as the order flow sees it (see `order_units`).
-pub async fn record_order_units(
-    store: &Store,
-    order_id: u64,
-    lines: &[(String, i64)],
-    active: bool,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let mut tx = store.pool().begin().await?;
-    record_order_units_in(&mut tx, order_id, lines, active, now).await?;
-    tx.commit().await
-}
-
-/// [`record_order_units`] inside the caller's transaction (the webhook receiver's).
-pub async fn record_order_units_in(
-    tx: &mut sqlx::AnyConnection,
-    order_id: u64,
-    lines: &[(String, i64)],
-    active: bool,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let mut per_sku: BTreeMap<&str, i64> = BTreeMap::new();
-    for (sku, q) in lines {
-        *per_sku.entry(sku.as_str()).or_default() += q;
-    }
-    sqlx::query("update order_units set quantity = 0 where wc_order_id = $1")
-        .bind(order_id as i64)
-        .execute(&mut *tx)
-        .await?;
-    for (sku, q) in per_sku {
-        sqlx::query(
-            "insert into order_units (wc_order_id, sku, quantity, active, seen_at) values ($1, $2, $3, $4, $5) \
-             on conflict (wc_order_id, sku) do update set quantity = excluded.quantity, active = excluded.active",
-        )
-        .bind(order_id as i64)
-        .bind(sku)
-        .bind(q)
-        .bind(active as i32)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
-    sqlx::query("update order_units set active = $2 where wc_order_id = $1")
-        .bind(order_id as i64)
-        .bind(active as i32)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
-}
-
-/// NetSuite saved the order's sales order (committing its units) at `now`.
-pub async fn order_units_posted(store: &Store, order_id: u64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update order_units set posted_quantity = quantity, posted_at = $2, closed_at = null where wc_order_id = $1",
-    )
-    .bind(order_id as i64)
-    .bind(now)
-    .execute(store.pool())
-    .await?;
-    Ok(())
-}
-
-/// NetSuite closed the order's lines (releasing the commitment) at `now`.
-pub async fn order_units_closed(store: &Store, order_id: u64, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("update order_units set closed_at = $2, active = 0 where wc_order_id = $1")
-        .bind(order_id as i64)
-        .bind(now)
-        .execute(store.pool())
-        .await?;
     Ok(())
 }
 

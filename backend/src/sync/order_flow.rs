@@ -52,7 +52,6 @@ use tokio_util::sync::CancellationToken;
 use super::{
     SyncSettings,
     customers::{Buyer, CustomerError, CustomerMatch, CustomerSync},
-    inventory,
     orders::{MappingError, TaxMode, resolve_skus, sales_order},
     routing::{self, Route},
     so_batch::SalesOrderWriter,
@@ -61,7 +60,7 @@ use crate::{
     monitor::exceptions::{self, Exception, ExceptionKind},
     netsuite::{ErrorClass, ExternalId, Lane, NetSuiteClient, NsError, RecordKey, suiteql::in_list},
     queue::{ClaimedJob, Handlers, NewJob, Outcome, Queue},
-    store::Store,
+    store::{Store, order_units},
     woo::{
         WooClient,
         client::WooError,
@@ -251,8 +250,8 @@ impl OrderFlow {
         let Some(order) = order else { return self.close(id, link, "deleted", None).await };
         // The order's units, for stock: in flight until NetSuite's figure shows them.
         let units: Vec<(String, i64)> = order.line_items.iter().map(|l| (l.sku.clone(), l.quantity)).collect();
-        let holds_stock = matches!(order.status.as_str(), "processing" | "on-hold" | "completed");
-        inventory::record_order_units(self.store(), id, &units, holds_stock, self.now()).await?;
+        let holds_stock = crate::woo::model::holds_stock(&order.status);
+        order_units::record(self.store(), id, &units, holds_stock, self.now()).await?;
         if matches!(order.status.as_str(), "cancelled" | "trash") {
             return self.close(id, link, &order.status.clone(), Some(&order)).await;
         }
@@ -390,7 +389,7 @@ impl OrderFlow {
             exceptions::resolve(self.store(), ExceptionKind::TaxDifference, &format!("order:{id}"), self.now()).await?;
         }
         self.save_link(id, &eid, &new, Some(&customer), Some(order.total)).await?;
-        inventory::order_units_posted(self.store(), id, self.now()).await?;
+        order_units::posted(self.store(), id, self.now()).await?;
         for kind in [ExceptionKind::MissingSku, ExceptionKind::CustomerRejected, ExceptionKind::SalesOrderRejected] {
             exceptions::resolve(self.store(), kind, &format!("order:{id}"), self.now()).await?;
         }
@@ -628,7 +627,7 @@ impl OrderFlow {
                 .await
                 .map_err(|e| ns_stop(e, refused))?;
         }
-        inventory::order_units_closed(self.store(), id, self.now()).await?;
+        order_units::closed(self.store(), id, self.now()).await?;
         l.state = "closed".into();
         // A restore must write the whole body again.
         l.body_hash = None;

@@ -169,7 +169,7 @@ pub fn by_stock(settings: &RoutingSettings, lines: &[(String, i64)], stock: &Ava
         return Route::Order { location: loc.clone(), why: "stock".into() };
     }
     let mut left: BTreeMap<(String, String), Decimal> = stock.clone();
-    let per_line = lines
+    let per_line: Vec<String> = lines
         .iter()
         .map(|(item, qty)| {
             let qty = Decimal::from(*qty);
@@ -190,7 +190,14 @@ pub fn by_stock(settings: &RoutingSettings, lines: &[(String, i64)], stock: &Ava
             loc
         })
         .collect();
-    Route::Lines(per_line)
+    // Every line ended up at one location (one item on two lines, or the location with the most
+    // of everything though short): that is a whole-order route, with a header location.
+    match per_line.first() {
+        Some(first) if per_line.iter().all(|l| l == first) => {
+            Route::Order { location: first.clone(), why: "most-stock".into() }
+        }
+        _ => Route::Lines(per_line),
+    }
 }
 
 #[cfg(test)]
@@ -245,7 +252,9 @@ mod tests {
         let st = stock(&[("1", "a", 1), ("2", "a", 9), ("1", "b", 5), ("2", "b", 5)]);
         assert_eq!(by_stock(&s, &lines(&[("1", 2), ("2", 3)]), &st).describe(), "stock:b");
         // The same item on two lines counts once with both quantities.
-        assert_eq!(by_stock(&s, &lines(&[("1", 3), ("1", 3)]), &st).describe(), "split:b,b");
+        // No location has 6 of item 1; b has the most: the whole order from b, not a split b,b.
+        let r = by_stock(&s, &lines(&[("1", 3), ("1", 3)]), &st);
+        assert_eq!((r.describe().as_str(), r.order_location()), ("most-stock:b", Some("b")));
     }
 
     #[test]

@@ -42,6 +42,16 @@ pub struct Adjusted {
 impl WooClient {
     /// Applies up to 100 stock deltas (products and variations alike, by SKU) in one request.
     /// Items fail one by one.
+    /// Whether the store offers wns's atomic stock-adjust route, i.e. wns's WordPress plugin is
+    /// active: WordPress answers its namespace index, or 404 `rest_no_route` without it.
+    pub async fn has_stock_adjust_route(&self) -> Result<bool, WooError> {
+        match self.call::<Value>("look for wns's plugin", Method::GET, self.url("wns/v1", &[]), None).await {
+            Ok(index) => Ok(index.pointer("/routes/~1wns~1v1~1stock~1adjust").is_some()),
+            Err(WooError::Api { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn adjust_stock(&self, items: &[StockDelta]) -> Result<Vec<Adjusted>, WooError> {
         if items.len() > MAX_BATCH {
             return Err(WooError::Protocol {

@@ -182,7 +182,7 @@ impl WooClient {
                 ("order", "asc".into()),
                 ("per_page", "100".into()),
                 ("page", page.to_string()),
-                ("_fields", "id,number,status,date_modified_gmt".into()),
+                ("_fields", "id,number,status,date_modified_gmt,line_items".into()),
             ],
         );
         self.page("list orders", url).await

@@ -3,8 +3,15 @@
 //! At start and every few minutes wns makes sure its webhooks exist, point at this backend and are
 //! active; it re-enables a disabled one and raises an exception saying so (owner: ecommerce),
 //! because every delivery in between was lost (the sweep recovers those orders).
-
-use sqlx::Row;
+//!
+//! A re-enabled webhook keeps WooCommerce's count of failed deliveries until one succeeds
+//! (`WC_Webhook::log_delivery` resets it only on success; the REST API neither shows nor resets
+//! it), so one more failure disables it again. Its exception stays open, and the webhook
+//! watched, until an accepted delivery from it proves the count was reset.
+//!
+//! Nothing here is caused by an unsigned request: deliveries that fail the signature check only
+//! raise `webhook_unsigned` (see `woo::webhook`); wns writes its secret to a webhook only when it
+//! creates one.
 
 use super::client::{WooClient, WooError};
 use crate::{
@@ -21,43 +28,38 @@ pub struct HealthReport {
     pub created: Vec<String>,
     /// `(webhook id, topic)` of webhooks WooCommerce had disabled or someone paused.
     pub reenabled: Vec<(u64, String)>,
-    /// `(webhook id, topic)` of webhooks whose deliveries failed the signature check since the
-    /// last look: their secret was set back to wns's.
-    pub secret_reset: Vec<(u64, String)>,
+    /// Re-enabled webhooks with no successful delivery since: one more failure disables them.
+    pub watching: Vec<u64>,
 }
 
-/// `since`: quarantined deliveries received after this time (ms) count as a wrong secret.
 pub async fn ensure_webhooks(
     client: &WooClient,
     store: &Store,
     delivery_url: &str,
-    since: i64,
     now: i64,
 ) -> Result<HealthReport, WooError> {
     let existing = client.webhooks().await?;
     let mut report = HealthReport::default();
     for topic in TOPICS {
         let ours = existing.iter().find(|w| w.topic == topic && w.delivery_url == delivery_url);
-        if let Some(w) = ours
-            && quarantined_since(store, w.id, since).await > 0
-        {
-            client.reset_webhook_secret(w.id).await?;
-            tracing::warn!(webhook = w.id, topic, "deliveries failed the signature check; webhook secret set to wns's");
-            report.secret_reset.push((w.id, topic.to_string()));
-        }
         match ours {
             None => {
                 client.create_webhook(topic, delivery_url).await?;
                 report.created.push(topic.to_string());
             }
-            Some(w) if w.status == "active" => report.active.push(topic.to_string()),
+            Some(w) if w.status == "active" => {
+                report.active.push(topic.to_string());
+                if !delivered_since_reenabled(store, w.id, now).await {
+                    report.watching.push(w.id);
+                }
+            }
             Some(w) => {
                 client.reenable_webhook(w.id).await?;
                 let e = Exception::new(
                     ExceptionKind::WebhookDisabled,
                     format!("webhook:{}", w.id),
                     format!(
-                        "WooCommerce had set wns's {topic} webhook (id {}) to {}; wns re-enabled it. Deliveries WooCommerce made while it was off were lost; the order sweep catches those orders up",
+                        "WooCommerce had set wns's {topic} webhook (id {}) to {}; wns re-enabled it. Deliveries WooCommerce made while it was off were lost; the order sweep catches those orders up. WooCommerce keeps counting the failed deliveries until one succeeds, so a single further failure disables it again: wns watches it, and this closes by itself at its first successful delivery",
                         w.id, w.status
                     ),
                     "Usually wns was unreachable for a while (WooCommerce disables a webhook after several failed deliveries). Check that wns is reachable from the store at the delivery URL; if it keeps happening, look at the store's webhook delivery log (WooCommerce > Status > Logs, source webhooks-delivery).",
@@ -72,19 +74,42 @@ pub async fn ensure_webhooks(
     Ok(report)
 }
 
-/// Deliveries from webhook `id` refused for their signature since `since`; a database error
-/// counts as none (the next check looks again).
-async fn quarantined_since(store: &Store, id: u64, since: i64) -> i64 {
-    let counted = sqlx::query(
-        "select count(*) from webhook_deliveries where status = 'quarantined' and webhook_id = $1 and received_at >= $2",
+/// Whether webhook `id` has nothing to watch: no open `webhook_disabled` exception, or an
+/// accepted delivery from it since the exception was last raised (WooCommerce then reset its
+/// failure count), which closes the exception. A database error counts as still watched.
+async fn delivered_since_reenabled(store: &Store, id: u64, now: i64) -> bool {
+    let entity = format!("webhook:{id}");
+    let open: Result<Option<i64>, _> = sqlx::query_scalar(
+        "select last_seen from exceptions where kind = $1 and entity_key = $2 and resolved_at is null",
+    )
+    .bind(ExceptionKind::WebhookDisabled.as_str())
+    .bind(&entity)
+    .fetch_optional(store.pool())
+    .await;
+    let since = match open {
+        Ok(None) => return true,
+        Ok(Some(since)) => since,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the webhook's exception failed");
+            return false;
+        }
+    };
+    let delivered: Result<i64, _> = sqlx::query_scalar(
+        "select count(*) from webhook_deliveries where status = 'accepted' and webhook_id = $1 and received_at >= $2",
     )
     .bind(id.to_string())
     .bind(since)
     .fetch_one(store.pool())
-    .await
-    .and_then(|r| r.try_get::<i64, _>(0));
-    counted.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "counting quarantined deliveries failed");
-        0
-    })
+    .await;
+    match delivered {
+        Ok(n) if n > 0 => {
+            if let Err(e) =
+                crate::monitor::exceptions::resolve(store, ExceptionKind::WebhookDisabled, &entity, now).await
+            {
+                tracing::warn!(error = %e, "closing the webhook's exception failed");
+            }
+            true
+        }
+        _ => false,
+    }
 }

@@ -18,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 use crate::{metrics::Metrics, queue::Queue};
 
 /// `wns serve`'s WooCommerce chores until `stop`: webhook health at start and every
-/// `webhook_check_every_secs`, the catch-up sweep every `sweep_every_secs`. Failures are logged
+/// `webhook_check_every_secs` (every minute while a re-enabled webhook is watched), the catch-up
+/// sweep every `sweep_every_secs`. Failures are logged
 /// and tried again at the next tick; they never stop the service.
 pub async fn run_background(
     settings: WooSettings,
@@ -34,20 +35,26 @@ pub async fn run_background(
             return;
         }
     };
-    let mut health = tokio::time::interval(Duration::from_secs(settings.webhook_check_every_secs.max(10)));
+    let every = Duration::from_secs(settings.webhook_check_every_secs.max(10));
+    // A webhook wns re-enabled is one failed delivery from being disabled again (WooCommerce keeps
+    // its failure count until a delivery succeeds): while one is watched, look every minute.
+    let watching_every = every.min(Duration::from_secs(60));
+    let mut next_check = tokio::time::Instant::now();
     let mut sweep = tokio::time::interval(Duration::from_secs(settings.sweep_every_secs.max(10)));
-    let mut last_check = queue.now();
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = health.tick() => {
+            _ = tokio::time::sleep_until(next_check) => {
                 let now = queue.now();
-                match health::ensure_webhooks(&client, queue.store(), &settings.delivery_url(), last_check, now).await {
+                next_check = tokio::time::Instant::now() + every;
+                match health::ensure_webhooks(&client, queue.store(), &settings.delivery_url(), now).await {
                     Ok(r) => {
-                        last_check = now;
                         heartbeat.ok();
-                        if !r.created.is_empty() || !r.reenabled.is_empty() || !r.secret_reset.is_empty() {
-                            tracing::warn!(created = ?r.created, reenabled = ?r.reenabled, secret_reset = ?r.secret_reset, "WooCommerce webhooks repaired");
+                        if !r.created.is_empty() || !r.reenabled.is_empty() {
+                            tracing::warn!(created = ?r.created, reenabled = ?r.reenabled, "WooCommerce webhooks repaired");
+                        }
+                        if !r.watching.is_empty() || !r.reenabled.is_empty() {
+                            next_check = tokio::time::Instant::now() + watching_every;
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "checking WooCommerce webhooks failed"),
@@ -97,7 +104,7 @@ pub struct WooSettings {
 }
 
 fn default_sweep() -> u64 {
-    300
+    30
 }
 
 fn default_max_body() -> usize {

@@ -12,6 +12,22 @@ pub struct OrderSummary {
     #[serde(default)]
     pub status: String,
     pub date_modified_gmt: Option<String>,
+    /// SKU and quantity only: what the order-units ledger needs.
+    #[serde(default)]
+    pub line_items: Vec<UnitLine>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UnitLine {
+    #[serde(default)]
+    pub sku: String,
+    #[serde(default)]
+    pub quantity: i64,
+}
+
+/// The statuses in which a WooCommerce order holds stock (WooCommerce reduced it at checkout).
+pub fn holds_stock(status: &str) -> bool {
+    matches!(status, "processing" | "on-hold" | "completed")
 }
 
 impl OrderSummary {

@@ -9,18 +9,33 @@
 //! records its own find as a delivery (`order.sweep`) so the overlap does not count it twice.
 //! Orders modified within the last `grace` are left for the next sweep: their webhook may still
 //! be on its way through WooCommerce's Action Scheduler.
+//!
+//! **Paging by key.** The list is ordered by modification time, and orders move in it while it
+//! is read (with HPOS, wns's own note on an order changes its modification time), so positional
+//! pages (`page=N`) can skip an order. [`ModifiedOrders`] asks again from the last modification
+//! time seen (minus a second: WooCommerce's times have whole seconds and ties come in any order)
+//! and drops what it already listed at the same modification time.
+//!
+//! **The order-units ledger.** Every listed order that holds stock and that wns has no units for
+//! (its webhook never arrived, or wns was down) is entered in `order_units` at once, deferred or
+//! not, so the stock flow counts its units as in flight before any stock write
+//! ([`record_unknown_units`], also what the stock flow's first cycle runs).
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Row;
 
-use super::client::{WooClient, WooError};
+use super::{
+    client::{WooClient, WooError},
+    model::{OrderSummary, holds_stock},
+};
 use crate::{
     metrics::Metrics,
     monitor::{Exception, ExceptionKind},
     queue::{NewJob, Queue},
+    store::order_units,
 };
 
 const WATERMARK: &str = "woo.orders.modified_gmt";
@@ -37,8 +52,11 @@ pub struct SweepOptions {
 impl Default for SweepOptions {
     fn default() -> Self {
         SweepOptions {
-            overlap: Duration::from_secs(600),
-            grace: Duration::from_secs(120),
+            // Re-reads the last two minutes: late commits and one-second timestamps.
+            overlap: Duration::from_secs(120),
+            // WooCommerce's Action Scheduler usually delivers within seconds; 45 s leaves room
+            // without making a lost delivery wait long (grace + sweep_every_secs ≈ 75 s).
+            grace: Duration::from_secs(45),
             tolerance: Duration::from_secs(60),
             first_lookback: Duration::from_secs(24 * 3600),
         }
@@ -68,24 +86,16 @@ pub async fn sweep(
 ) -> Result<SweepReport, SweepError> {
     let store = queue.store();
     let now = queue.now();
-    let watermark: Option<i64> = sqlx::query("select value from watermarks where name = $1")
-        .bind(WATERMARK)
-        .fetch_optional(store.pool())
-        .await?
-        .map(|r| r.try_get(0))
-        .transpose()?;
-    let from_ms = match watermark {
-        Some(w) => w - opts.overlap.as_millis() as i64,
-        None => now - opts.first_lookback.as_millis() as i64,
-    };
+    let watermark = read_watermark(queue).await?;
+    let from_ms = start_ms(watermark, now, opts);
     let after = DateTime::<Utc>::from_timestamp_millis(from_ms).unwrap_or_default();
     let settle_before = now - opts.grace.as_millis() as i64;
     let mut report = SweepReport::default();
     let mut newest = watermark.unwrap_or(from_ms);
-    let mut page = 1;
-    loop {
-        let p = client.orders_modified_after(after, page).await?;
-        for order in &p.items {
+    let mut pages = ModifiedOrders::new(after);
+    while let Some(orders) = pages.next(client).await? {
+        record_unknown_units(queue, &orders).await?;
+        for order in &orders {
             report.listed += 1;
             let Some(modified) = order.modified().map(|m| m.timestamp_millis()) else { continue };
             if modified > settle_before {
@@ -101,10 +111,6 @@ pub async fn sweep(
                 report.missed += 1;
             }
         }
-        if page >= p.total_pages || p.items.is_empty() {
-            break;
-        }
-        page += 1;
     }
     sqlx::query(
         "insert into watermarks (name, value, updated_at) values ($1, $2, $3) \
@@ -116,6 +122,98 @@ pub async fn sweep(
     .execute(store.pool())
     .await?;
     Ok(report)
+}
+
+/// Orders modified after a time, page by page, by key rather than by position (module comment).
+pub struct ModifiedOrders {
+    after: DateTime<Utc>,
+    page: u32,
+    /// Listed so far: order id → the modification time it was listed at.
+    seen: HashMap<u64, Option<String>>,
+    requests: usize,
+    done: bool,
+}
+
+/// A bound that only stops a broken store from keeping the sweep busy forever.
+const MAX_REQUESTS: usize = 100_000;
+
+impl ModifiedOrders {
+    pub fn new(after: DateTime<Utc>) -> ModifiedOrders {
+        ModifiedOrders { after, page: 1, seen: HashMap::new(), requests: 0, done: false }
+    }
+
+    /// The next orders not listed before at their current modification time; `None` at the end.
+    pub async fn next(&mut self, client: &WooClient) -> Result<Option<Vec<OrderSummary>>, WooError> {
+        if self.done {
+            return Ok(None);
+        }
+        let p = client.orders_modified_after(self.after, self.page).await?;
+        self.requests += 1;
+        let last = p.items.iter().filter_map(OrderSummary::modified).max();
+        let fresh: Vec<OrderSummary> = p
+            .items
+            .into_iter()
+            .filter(|o| self.seen.insert(o.id, o.date_modified_gmt.clone()).as_ref() != Some(&o.date_modified_gmt))
+            .collect();
+        let next_after = last.map(|l| l - chrono::Duration::seconds(1));
+        match next_after {
+            _ if p.total_pages <= self.page || self.requests >= MAX_REQUESTS => self.done = true,
+            // Ask again from the last time seen; what was listed there already is dropped.
+            Some(next) if next > self.after => (self.after, self.page) = (next, 1),
+            // A whole page within one second of the cursor: only then by position.
+            _ => self.page += 1,
+        }
+        Ok(Some(fresh))
+    }
+}
+
+/// Enters the units of listed orders that hold stock and that the ledger does not know yet.
+pub async fn record_unknown_units(queue: &Queue, orders: &[OrderSummary]) -> Result<usize, sqlx::Error> {
+    let holding: Vec<u64> = orders.iter().filter(|o| holds_stock(&o.status)).map(|o| o.id).collect();
+    let unknown = order_units::unknown(queue.store(), &holding).await?;
+    if unknown.is_empty() {
+        return Ok(0);
+    }
+    let now = queue.now();
+    let mut tx = queue.store().pool().begin().await?;
+    for o in orders.iter().filter(|o| unknown.contains(&o.id)) {
+        let lines: Vec<(String, i64)> =
+            o.line_items.iter().filter(|l| !l.sku.is_empty()).map(|l| (l.sku.clone(), l.quantity)).collect();
+        order_units::record_in(&mut tx, o.id, &lines, true, now).await?;
+    }
+    tx.commit().await?;
+    Ok(unknown.len())
+}
+
+/// Lists every order modified after `after` and enters the unknown ones in the ledger: what the
+/// stock flow runs before its first write, so no order taken while wns was away is sold twice.
+pub async fn catch_up_units(client: &WooClient, queue: &Queue, after: DateTime<Utc>) -> Result<usize, SweepError> {
+    let mut pages = ModifiedOrders::new(after);
+    let mut entered = 0;
+    while let Some(orders) = pages.next(client).await? {
+        entered += record_unknown_units(queue, &orders).await?;
+    }
+    Ok(entered)
+}
+
+/// Where the catch-up starts: the sweep's watermark minus its overlap, or `first_lookback` ago.
+pub async fn catch_up_start(queue: &Queue, opts: &SweepOptions) -> Result<DateTime<Utc>, sqlx::Error> {
+    let from_ms = start_ms(read_watermark(queue).await?, queue.now(), opts);
+    Ok(DateTime::<Utc>::from_timestamp_millis(from_ms).unwrap_or_default())
+}
+
+async fn read_watermark(queue: &Queue) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("select value from watermarks where name = $1")
+        .bind(WATERMARK)
+        .fetch_optional(queue.store().pool())
+        .await
+}
+
+fn start_ms(watermark: Option<i64>, now: i64, opts: &SweepOptions) -> i64 {
+    match watermark {
+        Some(w) => w - opts.overlap.as_millis() as i64,
+        None => now - opts.first_lookback.as_millis() as i64,
+    }
 }
 
 async fn missed(queue: &Queue, order: u64, modified: i64, opts: &SweepOptions) -> Result<bool, sqlx::Error> {

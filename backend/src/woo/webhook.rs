@@ -4,7 +4,11 @@
 //!
 //! - The creation ping (`webhook_id=N`, form-encoded, unsigned) → 200.
 //! - `X-WC-Webhook-Signature` is base64(HMAC-SHA256(secret, raw body)), compared in constant
-//!   time before the body is parsed. Missing or wrong → 401, kept in quarantine, never processed.
+//!   time before the body is parsed. Missing or wrong → 401, kept in quarantine, never processed,
+//!   and never the cause of any write to WooCommerce (its headers are anyone's to forge). The
+//!   quarantine is bounded ([`QUARANTINE_ROWS`] deliveries and [`QUARANTINE_BYTES`], the oldest
+//!   dropped first), rate-limited per source (beyond [`QUARANTINE_PER_MINUTE`] a minute → 429,
+//!   not stored), and raises one counted `webhook_unsigned` exception.
 //! - Valid signature, body not JSON → 400, kept, exception raised (owner: ecommerce).
 //! - A topic wns does not process → 202, kept.
 //! - Otherwise one job per order or product (`woo.order` / `woo.product`): a burst of
@@ -36,18 +40,30 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Ping,
-    Accepted { delivery: i64, job: JobId },
+    Accepted {
+        delivery: i64,
+        job: JobId,
+    },
     Duplicate,
     Quarantined,
+    /// Unsigned and over the source's quarantine rate: answered 429, not stored.
+    RateLimited,
     Malformed,
     Ignored,
 }
+
+/// Quarantined deliveries kept at most, and their bodies' bytes at most; the oldest go first.
+pub const QUARANTINE_ROWS: i64 = 1_000;
+pub const QUARANTINE_BYTES: i64 = 16 << 20;
+/// Unsigned deliveries stored per source and minute; more are answered 429 and not stored.
+pub const QUARANTINE_PER_MINUTE: u32 = 60;
 
 impl Verdict {
     pub fn status(&self) -> u16 {
         match self {
             Verdict::Ping | Verdict::Accepted { .. } | Verdict::Duplicate => 200,
             Verdict::Quarantined => 401,
+            Verdict::RateLimited => 429,
             Verdict::Malformed => 400,
             Verdict::Ignored => 202,
         }
@@ -59,6 +75,7 @@ impl Verdict {
             Verdict::Accepted { .. } => "accepted",
             Verdict::Duplicate => "duplicate",
             Verdict::Quarantined => "quarantined",
+            Verdict::RateLimited => "rate_limited",
             Verdict::Malformed => "malformed",
             Verdict::Ignored => "ignored",
         }
@@ -96,6 +113,8 @@ pub struct DeliveryHeaders {
     pub webhook_id: Option<String>,
     pub source: Option<String>,
     pub user_agent: Option<String>,
+    /// The peer's address, when the server knows it: the key of the quarantine's rate limit.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 impl DeliveryHeaders {
@@ -108,6 +127,7 @@ impl DeliveryHeaders {
             webhook_id: get("x-wc-webhook-id"),
             source: get("x-wc-webhook-source"),
             user_agent: get("user-agent"),
+            peer: None,
         }
     }
 
@@ -166,6 +186,8 @@ fn is_ping(h: &DeliveryHeaders, body: &[u8]) -> bool {
 pub struct Receiver {
     queue: Queue,
     writer: mpsc::Sender<Accept>,
+    /// Per source: the minute (ms) and how many unsigned deliveries were stored in it.
+    quarantine_rate: std::sync::Mutex<std::collections::HashMap<String, (i64, u32)>>,
 }
 
 /// A delivery that passed every check, waiting for the writer.
@@ -198,7 +220,7 @@ impl Receiver {
         for _ in 0..writers {
             tokio::spawn(write_groups(queue.clone(), rx.clone()));
         }
-        Receiver { queue, writer }
+        Receiver { queue, writer, quarantine_rate: Default::default() }
     }
 
     /// `secret`: `None` when WooCommerce is not configured, and every delivery is quarantined.
@@ -217,8 +239,7 @@ impl Receiver {
             _ => false,
         };
         if !signed {
-            self.keep(h, body, "quarantined", None).await?;
-            return Ok(Verdict::Quarantined);
+            return self.quarantine(h, body, secret.is_some()).await;
         }
         let topic = h.topic.clone().unwrap_or_default();
         // The whole body is validated as JSON, but only `id` is kept: the job reads the order
@@ -236,7 +257,7 @@ impl Receiver {
         let dedupe_key = dedupe_key(&topic, &resource_id, body);
         // An order's units count as in flight for stock from the moment its webhook is stored.
         let units = (kind == "woo.order" && !topic.ends_with(".deleted")).then(|| {
-            let holds = matches!(payload.status.as_deref(), Some("processing" | "on-hold" | "completed"));
+            let holds = payload.status.as_deref().is_some_and(super::model::holds_stock);
             let lines = payload.line_items.iter().filter(|l| !l.sku.is_empty()).map(|l| (l.sku.clone(), l.quantity));
             (holds, lines.collect())
         });
@@ -279,6 +300,64 @@ impl Receiver {
         .fetch_one(self.queue.store().pool())
         .await?;
         row.try_get(0)
+    }
+
+    /// Source of an unsigned delivery for the rate limit: the peer, else what it says it is.
+    fn allow_quarantine(&self, h: &DeliveryHeaders) -> bool {
+        let source = h.peer.map(|p| p.to_string()).or_else(|| h.source.clone()).unwrap_or_default();
+        let minute = self.queue.now() / 60_000;
+        let mut rate = self.quarantine_rate.lock().expect("rate lock");
+        if rate.len() > 10_000 {
+            rate.retain(|_, (m, _)| *m == minute);
+        }
+        let (m, n) = rate.entry(source).or_insert((minute, 0));
+        if *m != minute {
+            (*m, *n) = (minute, 0);
+        }
+        *n += 1;
+        *n <= QUARANTINE_PER_MINUTE
+    }
+
+    async fn quarantine(&self, h: &DeliveryHeaders, body: &[u8], configured: bool) -> Result<Verdict, sqlx::Error> {
+        if !self.allow_quarantine(h) {
+            return Ok(Verdict::RateLimited);
+        }
+        let id = self.keep(h, body, "quarantined", None).await?;
+        let dropped = self.trim_quarantine().await?;
+        let claimed = h.webhook_id.as_deref().map(|w| format!(" claiming webhook {w}")).unwrap_or_default();
+        let from = h.peer.map(|p| format!(" from {p}")).unwrap_or_default();
+        let (message, fix) = if configured {
+            (
+                format!(
+                    "A delivery{claimed}{from} failed the signature check; it was kept as delivery {id} and not processed{}",
+                    if dropped > 0 { format!(" ({dropped} older quarantined deliveries dropped to stay within {QUARANTINE_ROWS} deliveries / {} MiB)", QUARANTINE_BYTES >> 20) } else { String::new() }
+                ),
+                "If it claims one of wns's webhooks, its secret was changed in WooCommerce: delete that webhook in WooCommerce > Settings > Advanced > Webhooks and wns creates it again with its own secret at its next webhook check. Otherwise something else posts to wns's webhook address: block it at the proxy.".to_string(),
+            )
+        } else {
+            (
+                format!("A webhook delivery{claimed}{from} arrived but wns has no webhook secret, so nothing can be verified; it was kept as delivery {id} and not processed"),
+                "Configure [woocommerce] (webhook_secret and the store's keys) in wns.toml and restart wns; the sweep then catches up the orders.".to_string(),
+            )
+        };
+        Exception::new(ExceptionKind::WebhookUnsigned, "quarantine", message, fix)
+            .raise(self.queue.store(), self.queue.now())
+            .await?;
+        Ok(Verdict::Quarantined)
+    }
+
+    /// Drops the oldest quarantined deliveries beyond the count and byte bounds.
+    async fn trim_quarantine(&self) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query(
+            "delete from webhook_deliveries where id in (select id from (select id, \
+             row_number() over (order by id desc) as n, sum(length(body)) over (order by id desc) as bytes \
+             from webhook_deliveries where status = 'quarantined') t where n > $1 or bytes > $2)",
+        )
+        .bind(QUARANTINE_ROWS)
+        .bind(QUARANTINE_BYTES)
+        .execute(self.queue.store().pool())
+        .await?;
+        Ok(done.rows_affected())
     }
 
     async fn malformed(&self, h: &DeliveryHeaders, body: &[u8], topic: &str) -> Result<(), sqlx::Error> {
@@ -381,7 +460,7 @@ async fn write_group(queue: &Queue, group: &[Accept]) -> Result<Vec<Verdict>, sq
         let payload = json!({ "topic": a.topic, "delivery": delivery });
         let job = queue.enqueue_in(&mut tx, NewJob::new(a.kind, a.entity_key.clone(), payload)).await?;
         if let (Some((holds, lines)), Ok(order_id)) = (&a.units, a.resource_id.parse::<u64>()) {
-            crate::sync::inventory::record_order_units_in(&mut tx, order_id, lines, *holds, now).await?;
+            crate::store::order_units::record_in(&mut tx, order_id, lines, *holds, now).await?;
         }
         jobs.insert(*i, (*delivery, job));
     }

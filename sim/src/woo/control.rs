@@ -343,6 +343,20 @@ impl WooSim {
     }
 
     /// Sets a webhook's status as an admin would (a re-enabled webhook keeps its failure count).
+    /// What a shop manager does in WooCommerce > Settings > Advanced > Webhooks: a new secret.
+    pub fn set_webhook_secret(&self, id: u64, secret: &str) -> Result<(), SimError> {
+        self.with_store(|store| {
+            let w = store.webhooks.get_mut(&id).ok_or_else(|| not_found("webhook", id))?;
+            w.secret = secret.into();
+            Ok(())
+        })
+    }
+
+    /// A shop manager deletes the webhook in wp-admin.
+    pub fn delete_webhook(&self, id: u64) -> Result<(), SimError> {
+        self.with_store(|store| store.webhooks.remove(&id).map(|_| ()).ok_or_else(|| not_found("webhook", id)))
+    }
+
     pub fn set_webhook_status(&self, id: u64, status: &str) -> Result<(), SimError> {
         let ping = self.with_store(|store| {
             let w = store.webhooks.get_mut(&id).ok_or_else(|| not_found("webhook", id))?;

@@ -140,7 +140,7 @@ impl WooSim {
         let site = self.site_url();
         let lost = loss > 0.0 && self.inner.loss_rng.lock().expect("rng lock").random::<f64>() < loss;
         let prepared = {
-            let mut store = self.store();
+            let store = self.store();
             let Some(webhook) = store.webhooks.get(&webhook_id).cloned() else { return };
             if lost {
                 None

@@ -125,6 +125,9 @@ pub struct WooConfig {
     pub seed: u64,
     pub currency: String,
     pub tax_rates: Vec<TaxRate>,
+    /// wns's WordPress plugin is active: its `wns/v1` routes exist (a real store has none of
+    /// them until the plugin is installed).
+    pub wns_plugin: bool,
 }
 
 impl WooConfig {
@@ -145,6 +148,7 @@ impl WooConfig {
             seed: 7,
             currency: "USD".to_owned(),
             tax_rates: default_tax_rates(),
+            wns_plugin: true,
         }
     }
 }

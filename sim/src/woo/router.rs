@@ -167,14 +167,18 @@ fn dispatch(sim: &WooSim, req: &Req) -> (String, Option<&'static str>, Handled) 
     let v = verb(&req.method);
     let routed = match segs.as_slice() {
         [] if v == Verb::Read => {
-            Some(("/", "GET", Ok(Reply::ok(&root_index(&req.base, sim.config().utc_offset_minutes)))))
+            let cfg = sim.config();
+            Some(("/", "GET", Ok(Reply::ok(&root_index(&req.base, cfg.utc_offset_minutes, cfg.wns_plugin)))))
         }
         ["wc", "v3"] if v == Verb::Read => Some(("/wc/v3", "GET", Ok(Reply::ok(&namespace_index())))),
         ["wc", "v3", "orders", rest @ ..] => order_routes(sim, req, v, rest),
         ["wc", "v3", "products", rest @ ..] => product_routes(sim, req, v, rest),
         ["wc", "v3", "webhooks", rest @ ..] => webhook_routes(sim, req, v, rest),
         ["wc", "v3", "payments", rest @ ..] if v == Verb::Read => payment_routes(sim, req, rest),
-        ["wns", "v1", "stock", "adjust"] if v == Verb::Create => {
+        ["wns", "v1"] if v == Verb::Read && sim.config().wns_plugin => {
+            Some(("/wns/v1", "GET", Ok(Reply::ok(&wns_namespace_index()))))
+        }
+        ["wns", "v1", "stock", "adjust"] if v == Verb::Create && sim.config().wns_plugin => {
             Some(("/wns/v1/stock/adjust", "POST", stock::adjust(sim, req)))
         }
         _ => None,
@@ -287,8 +291,9 @@ fn payment_routes(sim: &WooSim, req: &Req, rest: &[&str]) -> Option<Route> {
 
 /// `GET /wp-json/`, which answers without credentials: enough for "does the store answer?".
 /// [INFERRED] A subset of WordPress' index (no route map).
-fn root_index(base: &str, offset_minutes: i32) -> OJson {
+fn root_index(base: &str, offset_minutes: i32, wns_plugin: bool) -> OJson {
     let namespaces = ["oembed/1.0", "wc/v3", "wc/store/v1", "wns/v1", "wp/v2"];
+    let namespaces: Vec<&str> = namespaces.into_iter().filter(|n| wns_plugin || *n != "wns/v1").collect();
     OJson::obj([
         ("name", OJson::str("wns simulated store")),
         ("description", OJson::str("")),
@@ -300,6 +305,12 @@ fn root_index(base: &str, offset_minutes: i32) -> OJson {
         ("authentication", OJson::Arr(Vec::new())),
         ("routes", OJson::obj(Vec::<(String, OJson)>::new())),
     ])
+}
+
+/// `GET /wp-json/wns/v1`: WordPress's namespace index, as every registered namespace has one.
+fn wns_namespace_index() -> OJson {
+    let route = OJson::obj([("namespace", OJson::str("wns/v1")), ("methods", OJson::Arr(vec![OJson::str("POST")]))]);
+    OJson::obj([("namespace", OJson::str("wns/v1")), ("routes", OJson::obj([("/wns/v1/stock/adjust", route)]))])
 }
 
 fn namespace_index() -> OJson {
