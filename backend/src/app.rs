@@ -124,7 +124,9 @@ impl Application {
         let loops = supervise_loops(&settings, &state, orders, stock, &shutdown);
         let store = state.queue.store().clone();
         let worker = tokio::spawn(worker.run(shutdown.clone()));
-        let http = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        // The peer's address keys the webhook quarantine's rate limit.
+        let service = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let http = axum::serve(listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let served = http.await;
         shutdown.cancel();
         let grace = Duration::from_secs(settings.queue.shutdown_grace_secs);

@@ -39,6 +39,8 @@ pub enum ExceptionKind {
     SalesOrderRejected,
     /// WooCommerce refused a stock write for one SKU (entity `sku:<SKU>`).
     StockItemRejected,
+    /// NetSuite answered a quantity wns cannot read for one SKU (entity `sku:<SKU>`).
+    StockUnreadable,
     /// No stock cycle succeeded for longer than the configured limit (entity `stock`).
     StockStale,
     /// WooCommerce's stock differs from wns's figure (entity `sku:<SKU>`).
@@ -61,6 +63,7 @@ impl ExceptionKind {
             ExceptionKind::ChangedAfterFulfilment => "changed_after_fulfilment",
             ExceptionKind::SalesOrderRejected => "sales_order_rejected",
             ExceptionKind::StockItemRejected => "stock_item_rejected",
+            ExceptionKind::StockUnreadable => "stock_unreadable",
             ExceptionKind::StockStale => "stock_stale",
             ExceptionKind::StockDrift => "stock_drift",
         }
@@ -78,9 +81,10 @@ impl ExceptionKind {
             | ExceptionKind::SalesOrderRejected
             | ExceptionKind::StockItemRejected
             | ExceptionKind::StockDrift => Owner::Ecommerce,
-            ExceptionKind::NetSuiteLogin | ExceptionKind::ChangedAfterFulfilment | ExceptionKind::StockStale => {
-                Owner::Operations
-            }
+            ExceptionKind::NetSuiteLogin
+            | ExceptionKind::ChangedAfterFulfilment
+            | ExceptionKind::StockStale
+            | ExceptionKind::StockUnreadable => Owner::Operations,
             ExceptionKind::CustomerRejected => Owner::CustomerService,
             ExceptionKind::TaxDifference => Owner::Finance,
         }

@@ -262,15 +262,13 @@ struct TokenAnswer {
 }
 
 fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        N(u64),
-        S(String),
-    }
-    match Either::deserialize(d)? {
-        Either::N(n) => Ok(n),
-        Either::S(s) => s.parse().map_err(serde::de::Error::custom),
+    // Through `Value`: an untagged enum cannot see numbers with serde_json's arbitrary precision.
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Number(n) => {
+            n.as_u64().ok_or_else(|| serde::de::Error::custom(format!("{n} is not whole seconds")))
+        }
+        serde_json::Value::String(s) => s.parse().map_err(serde::de::Error::custom),
+        other => Err(serde::de::Error::custom(format!("expires_in: {other} is not a number of seconds"))),
     }
 }
 

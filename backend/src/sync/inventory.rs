@@ -300,10 +300,18 @@ impl StockSync {
             }
             let rows = self.ns.suiteql_all(Lane::StockReads, &q).await?;
             report.rows_read += rows.len();
+            let mut unreadable = Vec::new();
             let mut tx = self.store().pool().begin().await?;
             for row in &rows {
                 let (Some(item), Some(itemid)) = (row.get("item"), row.get("itemid")) else { continue };
-                let available = row.get("quantityavailable").and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) as i64;
+                let available = match parse_quantity(row.get("quantityavailable")) {
+                    Ok(q) => q,
+                    Err(text) => {
+                        // Never a 0 written to the shop: the SKU keeps its last figure.
+                        unreadable.push((itemid.to_string(), location.clone(), text));
+                        continue;
+                    }
+                };
                 let modified = row.get("modified").unwrap_or_default().to_string();
                 if newest.as_deref().is_none_or(|n| modified.as_str() > n) {
                     newest = Some(modified.clone());
@@ -330,6 +338,9 @@ impl StockSync {
                 }
             }
             tx.commit().await?;
+            for (sku, location, text) in unreadable {
+                self.unreadable(&sku, &location, &text).await?;
+            }
         }
         // Web orders posted or closed since the last read change what counts as reflected (or in
         // flight) even when the rows NetSuite moved for them were read a cycle earlier: a read
@@ -804,6 +815,17 @@ impl StockSync {
         Ok(())
     }
 
+    async fn unreadable(&self, sku: &str, location: &str, text: &str) -> Result<(), sqlx::Error> {
+        Exception::new(
+            ExceptionKind::StockUnreadable,
+            format!("sku:{sku}"),
+            format!("NetSuite gave SKU {sku} at location {location} an available quantity wns cannot read ({text:?}); WooCommerce keeps the last figure"),
+            "Look at the item's inventory at that location in NetSuite (a custom field or a script may be writing text into it); the next read that NetSuite answers with a number writes the SKU.",
+        )
+        .raise(self.store(), self.queue.now())
+        .await
+    }
+
     async fn rejected(&self, sku: &str, code: &str, message: &str) -> Result<(), sqlx::Error> {
         Exception::new(
             ExceptionKind::StockItemRejected,
@@ -1083,6 +1105,15 @@ async fn record(
     Ok(())
 }
 
+/// NetSuite's `quantityavailable`: absent (SuiteQL leaves out empty columns) is 0, a number is
+/// taken whole units down (a fraction cannot be sold in WooCommerce), anything else is refused
+/// with its text.
+fn parse_quantity(v: Option<&str>) -> Result<i64, String> {
+    let Some(text) = v.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(0) };
+    let d: rust_decimal::Decimal = text.parse().map_err(|_| text.to_string())?;
+    i64::try_from(d.floor()).map_err(|_| text.to_string())
+}
+
 fn placeholders(from: usize, n: usize) -> String {
     (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
@@ -1115,6 +1146,16 @@ mod tests {
         assert_eq!(to_digits("2026-11-27 06:13:39"), Some(20261127061339));
         assert_eq!(from_digits(20261127061339), "2026-11-27 06:13:39");
         assert_eq!(overlap_before("2026-11-27 00:01:00", 120), "2026-11-26 23:59:00");
+    }
+
+    #[test]
+    fn quantities_are_whole_units_down_and_text_is_refused_not_zero() {
+        assert_eq!(parse_quantity(None), Ok(0));
+        assert_eq!(parse_quantity(Some("12")), Ok(12));
+        assert_eq!(parse_quantity(Some("7.75")), Ok(7));
+        assert_eq!(parse_quantity(Some("-2")), Ok(-2));
+        assert_eq!(parse_quantity(Some("twelve")), Err("twelve".into()));
+        assert_eq!(parse_quantity(Some("1e999")), Err("1e999".into()));
     }
 
     #[test]

@@ -326,9 +326,27 @@ fn line(item: &str, quantity: i64, amount: Decimal, tax: Option<Decimal>, descri
     l
 }
 
-/// A JSON number whose text is the decimal's text. serde_json holds it as an f64, whose shortest
-/// round-trip form reproduces any decimal of up to 15 significant digits — every amount a shop
-/// has — so `22.49` goes out as `22.49`.
-fn number(d: Decimal) -> Value {
-    serde_json::from_str(&d.normalize().to_string()).unwrap_or(Value::Null)
+/// A JSON number whose text is exactly the decimal's (serde_json's `arbitrary_precision` keeps
+/// the text; no f64 on the way), so `22.49` goes out as `22.49` and `0.1 + 0.2` as `0.3`.
+pub fn number(d: Decimal) -> Value {
+    let text = d.normalize().to_string();
+    Value::Number(text.parse().expect("a decimal's text (digits, one point, a sign) is a JSON number"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_reach_the_json_body_with_their_exact_text() {
+        for text in ["22.49", "0.3", "-0.01", "100"] {
+            let d: Decimal = text.parse().unwrap();
+            assert_eq!(serde_json::to_string(&number(d)).unwrap(), text);
+        }
+        // 18 significant digits: through an f64 this would print 1234567890123456.8.
+        let d: Decimal = "1234567890123456.78".parse().unwrap();
+        assert_eq!(json!({ "amount": number(d) }).to_string(), r#"{"amount":1234567890123456.78}"#);
+        let sum = Decimal::new(1, 1) + Decimal::new(2, 1);
+        assert_eq!(number(sum).to_string(), "0.3");
+    }
 }
