@@ -49,7 +49,7 @@ pub struct ServerSettings {
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://wns.db` (created when missing) or `postgres://user:pass@host/db`.
-    #[serde(serialize_with = "serialize_secret")]
+    #[serde(serialize_with = "crate::secrets::serialize_secret")]
     pub url: SecretString,
     pub max_connections: u32,
 }
@@ -325,20 +325,7 @@ fn env_value(v: String) -> figment::value::Value {
     }
 }
 
-pub(crate) fn serialize_secret<S: serde::Serializer>(s: &SecretString, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(s.expose_secret())
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
-}
+pub use crate::secrets::redact_url;
 
 #[cfg(test)]
 mod tests {

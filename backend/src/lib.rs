@@ -14,6 +14,8 @@ pub mod metrics;
 pub mod monitor;
 pub mod netsuite;
 pub mod queue;
+pub mod remote;
+pub mod secrets;
 pub mod store;
 pub mod supervise;
 pub mod sync;

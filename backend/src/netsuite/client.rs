@@ -14,7 +14,7 @@ use url::Url;
 
 use super::{
     AuthSettings, NetSuiteSettings,
-    auth::{OAuth2TokenSource, TbaSigner},
+    auth::{self, OAuth1Signer, OAuth2TokenSource},
     error::NsError,
     governor::{Governor, Lane},
     model::{ExternalId, RecordKey, RecordRef},
@@ -25,7 +25,7 @@ use super::{
 const MAX_THROTTLED: u32 = 12;
 
 enum Auth {
-    Tba(TbaSigner),
+    Tba(OAuth1Signer),
     OAuth2(OAuth2TokenSource),
 }
 
@@ -81,7 +81,7 @@ impl NetSuiteClient {
         let base = settings.base_url().map_err(NsError::Config)?;
         let rest = base.join("services/rest/").map_err(|e| NsError::Config(e.to_string()))?;
         let auth = match &settings.auth {
-            AuthSettings::Tba(creds) => Auth::Tba(TbaSigner::new(settings.account_id.clone(), creds.clone())),
+            AuthSettings::Tba(creds) => Auth::Tba(auth::tba_signer(settings.account_id.clone(), creds.clone())),
             AuthSettings::OAuth2(creds) => {
                 let token_url = rest.join("auth/oauth2/v1/token").map_err(|e| NsError::Config(e.to_string()))?;
                 Auth::OAuth2(OAuth2TokenSource::new(creds.clone(), token_url)?)

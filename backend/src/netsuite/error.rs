@@ -5,8 +5,6 @@
 //! exception), *fatal* (`INVALID_LOGIN`: the credentials or the role are wrong, so every further
 //! request would fail the same way — stop the flow, raise one exception, no retry storm).
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 /// One entry of `o:errorDetails`.
@@ -32,19 +30,7 @@ pub struct ErrorBody {
     pub details: Vec<ErrorDetail>,
 }
 
-/// What the caller (a job handler) should do about an error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Transient: try again later with backoff.
-    Retry,
-    /// Transient with a known wait.
-    RetryAfter(Duration),
-    /// NetSuite refused the request's content or our role's rights; a person must fix data or
-    /// set-up. Retrying the same request cannot succeed.
-    NeedsPerson,
-    /// The credentials are rejected. Stop this flow and raise one exception.
-    Fatal,
-}
+pub use crate::remote::ErrorClass;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NsError {

@@ -52,7 +52,7 @@ impl Store {
     /// Opens (and for SQLite creates) the database. Does not migrate; see [`Store::migrate`].
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
-        let redacted = crate::config::redact_url(url);
+        let redacted = crate::secrets::redact_url(url);
         let (backend, url) = if url.starts_with("sqlite:") {
             (Backend::Sqlite, sqlite_url(url))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -19,7 +19,7 @@ use super::{
     WooSettings,
     model::{OrderSummary, Webhook},
 };
-use crate::netsuite::{ErrorClass, auth::TbaSigner};
+use crate::remote::{ErrorClass, oauth1::OAuth1Signer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WooError {
@@ -48,7 +48,7 @@ impl WooError {
 
 enum Auth {
     Basic,
-    OAuth1(TbaSigner),
+    OAuth1(OAuth1Signer),
 }
 
 #[derive(Clone)]
@@ -88,7 +88,7 @@ impl WooClient {
         let auth = if api.scheme() == "https" {
             Auth::Basic
         } else {
-            Auth::OAuth1(TbaSigner::one_legged(settings.consumer_key.clone(), settings.consumer_secret.clone()))
+            Auth::OAuth1(OAuth1Signer::one_legged(settings.consumer_key.clone(), settings.consumer_secret.clone()))
         };
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))

@@ -84,10 +84,10 @@ pub struct WooSettings {
     /// The store's address as WordPress reports it (`https://shop.example`).
     pub base_url: String,
     pub consumer_key: String,
-    #[serde(serialize_with = "crate::config::serialize_secret")]
+    #[serde(serialize_with = "crate::secrets::serialize_secret")]
     pub consumer_secret: SecretString,
     /// The secret wns's webhooks are created with; every delivery is signed with it.
-    #[serde(serialize_with = "crate::config::serialize_secret")]
+    #[serde(serialize_with = "crate::secrets::serialize_secret")]
     pub webhook_secret: SecretString,
     /// Larger deliveries are refused with 413 (and counted) before anything is read into memory.
     #[serde(default = "default_max_body")]
