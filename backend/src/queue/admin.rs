@@ -1,0 +1,143 @@
+//! What people and other flows do with jobs: requeue every job blocked on a fixed cause, replay a
+//! dead one, read one with its attempts, and count them by state.
+
+use sqlx::{AnyConnection, Row, any::AnyRow};
+use wns_api_types::{JobAttempt, JobState, Owner, QueueCount, QueueSummary};
+
+use super::*;
+
+impl Queue {
+    /// A person fixed `cause` (mapped the SKU, added the price level): every job blocked on it
+    /// runs again at once with a fresh attempt budget. Returns how many.
+    pub async fn requeue_cause(&self, cause: &str) -> QueueResult<u64> {
+        let mut conn = self.store.pool().acquire().await?;
+        let n = self.requeue_cause_in(&mut conn, cause).await?;
+        self.wake_all_if(n);
+        Ok(n)
+    }
+
+    /// Like [`Queue::requeue_cause`], inside the caller's transaction (with the fix that
+    /// removed the cause); call [`Queue::wake_all_if`] after the commit.
+    pub async fn requeue_cause_in(&self, conn: &mut AnyConnection, cause: &str) -> QueueResult<u64> {
+        let now = self.clock.now();
+        let r = sqlx::query(
+            "update jobs set state = 'ready', attempts = 0, run_after = $1, blocked_owner = null, \
+                    blocked_cause = null, updated_at = $1 \
+             where state = 'blocked' and blocked_cause = $2",
+        )
+        .bind(now)
+        .bind(cause)
+        .execute(conn)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Wakes this process's idle workers when `n` jobs became ready.
+    pub fn wake_all_if(&self, n: u64) {
+        if n > 0 {
+            self.wake.notify_waiters();
+        }
+    }
+
+    /// Runs a dead job again with a fresh attempt budget.
+    pub async fn replay(&self, id: JobId) -> QueueResult<Replay> {
+        let now = self.clock.now();
+        let mut tx = self.store.pool().begin().await?;
+        let Some(row) = sqlx::query("select kind, entity_key, state from jobs where id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(Replay::NotDead);
+        };
+        let (kind, key, state): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        if state != "dead" {
+            return Ok(Replay::NotDead);
+        }
+        let pending = sqlx::query(
+            "select id from jobs where kind = $1 and entity_key = $2 and state in ('ready', 'running', 'blocked')",
+        )
+        .bind(&kind)
+        .bind(&key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(p) = pending {
+            return Ok(Replay::AlreadyPending(JobId(p.try_get(0)?)));
+        }
+        sqlx::query("update jobs set state = 'ready', attempts = 0, run_after = $1, updated_at = $1 where id = $2")
+            .bind(now)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.wake.notify_waiters();
+        Ok(Replay::Requeued)
+    }
+
+    pub async fn get(&self, id: JobId) -> QueueResult<Option<JobRecord>> {
+        let row = sqlx::query(
+            "select id, kind, entity_key, state, attempts, run_after, depends_on, blocked_owner, \
+                    blocked_cause, last_error, rerun from jobs where id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(self.store.pool())
+        .await?;
+        row.map(|r| record_from_row(&r)).transpose()
+    }
+
+    /// Every attempt of a job, oldest first.
+    pub async fn attempts(&self, id: JobId) -> QueueResult<Vec<JobAttempt>> {
+        let rows = sqlx::query(
+            "select attempt, worker, started_at, finished_at, outcome, error from job_attempts \
+             where job_id = $1 order by id",
+        )
+        .bind(id.0)
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(JobAttempt {
+                    attempt: r.try_get::<i64, _>(0)? as u32,
+                    worker: r.try_get(1)?,
+                    started_at: r.try_get(2)?,
+                    finished_at: r.try_get(3)?,
+                    outcome: r.try_get(4)?,
+                    error: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Counts by kind and state.
+    pub async fn summary(&self) -> QueueResult<QueueSummary> {
+        let rows = sqlx::query("select kind, state, count(*) from jobs group by kind, state order by kind, state")
+            .fetch_all(self.store.pool())
+            .await?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for r in rows {
+            let state: String = r.try_get(1)?;
+            if let Some(state) = JobState::parse(&state) {
+                counts.push(QueueCount { kind: r.try_get(0)?, state, count: r.try_get::<i64, _>(2)? as u64 });
+            }
+        }
+        Ok(QueueSummary { counts })
+    }
+}
+
+fn record_from_row(r: &AnyRow) -> QueueResult<JobRecord> {
+    let state: String = r.try_get(3)?;
+    let owner: Option<String> = r.try_get(7)?;
+    Ok(JobRecord {
+        id: JobId(r.try_get(0)?),
+        kind: r.try_get(1)?,
+        entity_key: r.try_get(2)?,
+        state: parse_state(&state)?,
+        attempts: r.try_get::<i64, _>(4)? as u32,
+        run_after: r.try_get(5)?,
+        depends_on: r.try_get::<Option<i64>, _>(6)?.map(JobId),
+        blocked_owner: owner.as_deref().and_then(Owner::parse),
+        blocked_cause: r.try_get(8)?,
+        last_error: r.try_get(9)?,
+        rerun: r.try_get::<i64, _>(10)? == 1,
+    })
+}
