@@ -13,7 +13,7 @@
 //!
 //! **Async batches** (`WNS_BENCH_BATCH=off,on`, both by default): with `on`, `[sync.batch]` is
 //! enabled — once 3 × C sales-order upserts are under way synchronously (`WNS_BENCH_SYNC_SLOTS`),
-//! the rest join async batches of up to 100 (see `sync/so_batch.rs`), polled every 2 s, and the
+//! the rest join async batches of up to 100 (see `sync/sales_order_writer.rs`), polled every 2 s, and the
 //! worker runs 6 × C more jobs plus room for the 400 orders the batches hold. The NetSuite simulator runs a batch's
 //! records on its two REST async processors at the same latency L. Reported: the same columns,
 //! the batches submitted, and the speed-up over the synchronous row (its time ÷ this time); the
@@ -35,7 +35,7 @@ use rust_decimal::Decimal;
 use wns::{
     queue::{Handlers, RetryPolicy, Worker, WorkerOptions},
     store::Backend,
-    sync::so_batch::BatchSettings,
+    sync::sales_order_writer::BatchSettings,
 };
 use wns_sim::{
     netsuite::{LatencyProfile, NetSuiteConfig},
@@ -85,7 +85,7 @@ async fn run(limit: usize, latency: Duration, orders: usize, arrival: Duration, 
     // SKUs resolve once per SKU and are remembered; warm that up outside the measured run.
     let skus: Vec<String> = (0..200).map(|n| format!("FS-{n:04}")).collect();
     let refs: Vec<&str> = skus.iter().map(String::as_str).collect();
-    wns::sync::orders::resolve_skus(&f.client, &f.store, &refs, 0).await.unwrap();
+    wns::sync::sales_order::resolve_skus(&f.client, &f.store, &refs, 0).await.unwrap();
     f.ns.sim.reset_counters();
 
     let stop = tokio_util::sync::CancellationToken::new();

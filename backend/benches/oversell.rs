@@ -205,7 +205,7 @@ async fn run(label: &'static str, write: WriteMode, reserve: bool, other: bool, 
     );
     // SKUs resolve once and are remembered; warm that up outside the measured run.
     let names: Vec<&str> = skus.iter().map(|s| s.name.as_str()).collect();
-    wns::sync::orders::resolve_skus(&f.client, &f.store, &names, 0).await.unwrap();
+    wns::sync::sales_order::resolve_skus(&f.client, &f.store, &names, 0).await.unwrap();
 
     let mut settings = StockSettings::new(vec![east.clone()]);
     settings.write = write;

@@ -49,8 +49,8 @@ use crate::{
     sync::inventory::StockSettings,
     sync::{
         SyncSettings,
-        orders::{CouponMode, OrderMapping, save_mapping},
         routing::{Route, RouteRule},
+        sales_order::{CouponMode, OrderMapping, save_mapping},
     },
     woo::{WooClient, WooSettings, health::TOPICS},
 };

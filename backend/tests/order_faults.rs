@@ -15,7 +15,7 @@ use std::{collections::BTreeSet, time::Duration};
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rust_decimal::Decimal;
-use wns::{store::Backend, sync::so_batch::BatchSettings};
+use wns::{store::Backend, sync::sales_order_writer::BatchSettings};
 use wns_api_types::JobState;
 use wns_sim::{
     netsuite::Faults,

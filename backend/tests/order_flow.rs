@@ -18,9 +18,9 @@ use wns::{
     store::Backend,
     sync::{
         order_flow::Synced,
-        orders::{CouponMode, TaxMode, save_mapping},
         routing::RouteRule,
-        so_batch::BatchSettings,
+        sales_order::{CouponMode, TaxMode, save_mapping},
+        sales_order_writer::BatchSettings,
     },
 };
 use wns_api_types::JobState;

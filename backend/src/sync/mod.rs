@@ -5,9 +5,9 @@
 pub mod customers;
 pub mod inventory;
 pub mod order_flow;
-pub mod orders;
 pub mod routing;
-pub mod so_batch;
+pub mod sales_order;
+pub mod sales_order_writer;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,12 +21,12 @@ pub struct SyncSettings {
     /// How often orders blocked on causes fixed inside NetSuite (items, tax, login) are looked at.
     #[serde(default = "default_recheck")]
     pub recheck_secs: u64,
-    pub orders: orders::OrderMapping,
+    pub orders: sales_order::OrderMapping,
     #[serde(default)]
     pub routing: routing::RoutingSettings,
     /// `[sync.batch]`: async batches for a backlog of sales orders (off by default).
     #[serde(default)]
-    pub batch: so_batch::BatchSettings,
+    pub batch: sales_order_writer::BatchSettings,
 }
 
 fn default_statuses() -> Vec<String> {
@@ -38,13 +38,13 @@ fn default_recheck() -> u64 {
 }
 
 impl SyncSettings {
-    pub fn new(orders: orders::OrderMapping) -> SyncSettings {
+    pub fn new(orders: sales_order::OrderMapping) -> SyncSettings {
         SyncSettings {
             statuses: default_statuses(),
             recheck_secs: default_recheck(),
             orders,
             routing: routing::RoutingSettings::default(),
-            batch: so_batch::BatchSettings::default(),
+            batch: sales_order_writer::BatchSettings::default(),
         }
     }
 

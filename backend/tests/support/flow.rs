@@ -12,7 +12,7 @@ use wns::{
     netsuite::{AuthSettings, Governor, NetSuiteClient, NetSuiteSettings, TbaCredentials},
     queue::{Handlers, NewJob, Queue, RetryPolicy, Worker, WorkerOptions},
     store::{Backend, Store},
-    sync::{SyncSettings, order_flow::OrderFlow, orders::OrderMapping},
+    sync::{SyncSettings, order_flow::OrderFlow, sales_order::OrderMapping},
     testing::TestDb,
     woo::{WooClient, WooSettings},
 };

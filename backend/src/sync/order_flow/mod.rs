@@ -6,9 +6,9 @@
 //!
 //! - **in `sync.statuses`** (default `processing`, `completed`): SKUs → NetSuite items, the
 //!   customer first ([`super::customers`]), the location ([`super::routing`]), the sales order
-//!   body ([`super::orders::sales_order`]), then one upsert by the external id
+//!   body ([`super::sales_order::sales_order`]), then one upsert by the external id
 //!   `wc-<site>-order-<id>` (in an async batch during a backlog when `[sync.batch]` is on, see
-//!   [`super::so_batch`]) and one read of what NetSuite made of it (document number, total).
+//!   [`super::sales_order_writer`]) and one read of what NetSuite made of it (document number, total).
 //!   The hash of the body is kept in `order_links`; a repeat with the same body writes nothing to
 //!   NetSuite, an edit writes the whole body again (the upsert replaces the lines), unless NetSuite
 //!   has started fulfilling — then nothing is edited and operations get an exception.
@@ -52,8 +52,8 @@ use serde_json::Value;
 use super::{
     SyncSettings,
     customers::{Buyer, CustomerError, CustomerSync},
-    orders::MappingError,
-    so_batch::SalesOrderWriter,
+    sales_order::MappingError,
+    sales_order_writer::SalesOrderWriter,
 };
 use crate::{
     monitor::exceptions::{Exception, ExceptionKind},
@@ -200,7 +200,7 @@ impl OrderFlow {
         self.inner.queue.now()
     }
 
-    /// The async batches the flow submitted (see [`super::so_batch`]).
+    /// The async batches the flow submitted (see [`super::sales_order_writer`]).
     pub fn batches_submitted(&self) -> usize {
         self.inner.writer.batches_submitted()
     }

@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::sync::{
-    orders::{TaxMode, resolve_skus, sales_order},
     routing::{self, Route},
+    sales_order::{TaxMode, resolve_skus, sales_order},
 };
 use crate::{
     monitor::exceptions::{self, Exception, ExceptionKind},
