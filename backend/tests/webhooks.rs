@@ -231,6 +231,31 @@ async fn malformed_json_with_a_valid_signature_is_kept_and_raises_an_exception(b
     assert!(open[0].message.contains("not JSON"), "{}", open[0].message);
 }
 
+/// A signed order delivery that names no usable id is bad input: 400, kept, never a job such as
+/// `order:abc`.
+async fn an_order_delivery_without_a_numeric_id_is_refused_with_400_and_kept(backend: Backend) {
+    let h = harness(backend).await;
+    for body in [&br#"{"status":"processing"}"#[..], br#"{"id":"abc"}"#, br#"{"id":0}"#, br#"{"id":-4}"#] {
+        let headers = vec![
+            ("X-WC-Webhook-Topic".to_string(), "order.created".to_string()),
+            ("X-WC-Webhook-Signature".to_string(), sign(body)),
+        ];
+        assert_eq!(h.post(&headers, body.to_vec()).await, StatusCode::BAD_REQUEST, "{}", String::from_utf8_lossy(body));
+    }
+    assert_eq!(h.count("select count(*) from webhook_deliveries where status = 'malformed'").await, 4);
+    assert_eq!(h.count("select count(*) from jobs").await, 0);
+    let open = exceptions::open(&h.store, Some(exceptions::ExceptionKind::WebhookMalformed)).await.unwrap();
+    assert!(open.iter().any(|e| e.message.contains("has no order or product id")), "{open:?}");
+    // The id as a string of digits is still an id (WooCommerce sends numbers; others may not).
+    let body = br#"{"id":"23"}"#;
+    let headers = vec![
+        ("X-WC-Webhook-Topic".to_string(), "order.updated".to_string()),
+        ("X-WC-Webhook-Signature".to_string(), sign(body)),
+    ];
+    assert_eq!(h.post(&headers, body.to_vec()).await, StatusCode::OK);
+    assert_eq!(h.count("select count(*) from jobs where entity_key = 'order:23'").await, 1);
+}
+
 async fn an_unknown_topic_is_accepted_with_202_and_kept(backend: Backend) {
     let h = harness(backend).await;
     let body = br#"{"id":5,"email":"jane@example.com"}"#.to_vec();
@@ -285,6 +310,7 @@ on_both_databases!(
     the_quarantine_is_rate_limited_per_source_and_bounded,
     the_creation_ping_is_answered_200,
     malformed_json_with_a_valid_signature_is_kept_and_raises_an_exception,
+    an_order_delivery_without_a_numeric_id_is_refused_with_400_and_kept,
     an_unknown_topic_is_accepted_with_202_and_kept,
     a_five_megabyte_body_is_refused_with_413,
 );

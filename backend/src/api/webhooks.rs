@@ -39,7 +39,7 @@ async fn receive(
         }
         "quarantined" => "signature missing or wrong; the delivery was kept and will not be processed",
         "rate_limited" => "too many unsigned deliveries from this source; this one was not stored",
-        "malformed" => "body is not JSON; the delivery was kept for inspection",
+        "malformed" => "body is not JSON or names no order or product id; the delivery was kept for inspection",
         "ignored" => "topic not processed by wns; the delivery was kept",
         _ => "ok",
     };

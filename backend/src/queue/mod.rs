@@ -15,6 +15,7 @@ mod worker;
 mod admin;
 mod finish;
 mod job;
+mod kind;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -33,6 +34,7 @@ use crate::{
 
 use finish::{AttemptRow, insert_attempts};
 pub use job::*;
+pub use kind::JobKind;
 
 /// The queue: enqueue, claim, finish, requeue. Cheap to clone.
 #[derive(Clone, Debug)]

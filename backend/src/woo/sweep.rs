@@ -34,7 +34,7 @@ use super::{
 use crate::{
     metrics::Metrics,
     monitor::{Exception, ExceptionKind},
-    queue::{NewJob, Queue},
+    queue::{JobKind, NewJob, Queue},
     store::order_units,
 };
 
@@ -245,7 +245,7 @@ async fn record_miss(queue: &Queue, order: u64, number: &str, modified: i64) -> 
     .fetch_optional(&mut *tx)
     .await?;
     if inserted.is_some() {
-        let job = NewJob::new("woo.order", format!("order:{order}"), json!({ "topic": "order.sweep" }));
+        let job = NewJob::new(JobKind::WooOrder, JobKind::WooOrder.key(order), json!({ "topic": "order.sweep" }));
         queue.enqueue_in(&mut tx, job).await?;
         let number = if number.is_empty() { order.to_string() } else { number.to_string() };
         Exception::new(

@@ -133,9 +133,9 @@ impl StockSync {
 
     /// `woo.product`: a product changed in WooCommerce (not by a checkout): compare its stock.
     pub(super) async fn product_job(&self, job: &ClaimedJob) -> Outcome {
-        let Some(id) = job.entity_key.strip_prefix("product:").and_then(|n| n.parse::<u64>().ok()) else {
+        let Some(id) = JobKind::WooProduct.id_of(&job.entity_key) else {
             return Outcome::Dead {
-                error: format!("{PRODUCT_KIND} job for {:?}: not a `product:<id>` key", job.entity_key),
+                error: format!("{} job for {:?}: not a `product:<id>` key", JobKind::WooProduct, job.entity_key),
             };
         };
         match self.check_drift(id).await {
@@ -242,8 +242,8 @@ impl StockSync {
             }
             self.suspect(&sku, Some(woo - target), now).await?;
             let job = crate::queue::NewJob::new(
-                PRODUCT_KIND,
-                format!("product:{wc_id}"),
+                JobKind::WooProduct,
+                JobKind::WooProduct.key(wc_id),
                 json!({ "topic": "reconciliation" }),
             )
             .run_after(now + self.settings.drift_grace_secs as i64 * 1000);

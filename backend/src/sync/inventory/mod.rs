@@ -49,7 +49,7 @@ use std::collections::BTreeSet;
 
 use crate::{
     netsuite::{NetSuiteClient, NsError},
-    queue::{Handlers, Queue},
+    queue::{Handlers, JobKind, Queue},
     store::Store,
     woo::{WooClient, client::WooError},
 };
@@ -61,8 +61,6 @@ mod settings;
 
 pub use health::DriftCheck;
 pub use settings::{StockSettings, WriteMode};
-
-pub const PRODUCT_KIND: &str = "woo.product";
 
 /// A SKU WooCommerce refused, as [`StockSync::refused`] reads it.
 struct Refused {
@@ -147,7 +145,7 @@ impl StockSync {
     /// `handlers` plus the `woo.product` job (drift check).
     pub fn register(&self, handlers: Handlers) -> Handlers {
         let sync = self.clone();
-        handlers.on(PRODUCT_KIND, move |job| {
+        handlers.on(JobKind::WooProduct.as_str(), move |job| {
             let sync = sync.clone();
             async move { sync.product_job(&job).await }
         })

@@ -58,7 +58,7 @@ use super::{
 use crate::{
     monitor::exceptions::{Exception, ExceptionKind},
     netsuite::{ErrorClass, ExternalId, NetSuiteClient, NsError},
-    queue::{ClaimedJob, Handlers, Outcome, Queue},
+    queue::{ClaimedJob, Handlers, JobKind, Outcome, Queue},
     store::{Store, order_units},
     woo::{
         WooClient,
@@ -68,9 +68,9 @@ use crate::{
 };
 
 /// The job kind the webhook receiver and the sweep enqueue.
-pub const KIND: &str = "woo.order";
+pub const KIND: JobKind = JobKind::WooOrder;
 /// Document numbers and totals of posted sales orders, read back in bulk.
-pub const READ_BACK_KIND: &str = "netsuite.so_read_back";
+pub const READ_BACK_KIND: JobKind = JobKind::SalesOrderReadBack;
 
 mod cancel;
 mod links;
@@ -177,11 +177,11 @@ impl OrderFlow {
     pub fn register(&self, handlers: Handlers) -> Handlers {
         let (flow, reader) = (self.clone(), self.clone());
         handlers
-            .on(KIND, move |job| {
+            .on(KIND.as_str(), move |job| {
                 let flow = flow.clone();
                 async move { flow.run(&job).await }
             })
-            .on(READ_BACK_KIND, move |_job| {
+            .on(READ_BACK_KIND.as_str(), move |_job| {
                 let flow = reader.clone();
                 async move {
                     match flow.read_back_inner().await {
@@ -207,7 +207,7 @@ impl OrderFlow {
 
     /// Runs one job to its outcome (exceptions raised on the way).
     pub async fn run(&self, job: &ClaimedJob) -> Outcome {
-        let Some(id) = job.entity_key.strip_prefix("order:").and_then(|n| n.parse::<u64>().ok()) else {
+        let Some(id) = KIND.id_of(&job.entity_key) else {
             return Outcome::Dead { error: format!("{KIND} job for {:?}: not an `order:<id>` key", job.entity_key) };
         };
         let stop = match self.sync(id).await {

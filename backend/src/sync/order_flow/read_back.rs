@@ -20,7 +20,7 @@ use super::*;
 impl OrderFlow {
     /// One pending read-back job gathers every order posted until it runs.
     pub(super) async fn read_back_soon(&self) -> Result<(), sqlx::Error> {
-        let job = NewJob::new(READ_BACK_KIND, "sales-orders", json!({})).run_after(self.now() + 1_000);
+        let job = NewJob::new(READ_BACK_KIND, READ_BACK_KIND.key(""), json!({})).run_after(self.now() + 1_000);
         self.inner.queue.enqueue(job).await?;
         Ok(())
     }

@@ -16,7 +16,7 @@ impl OrderFlow {
     pub async fn recheck(&self, seen: &mut BTreeMap<String, String>) -> Result<u64, sqlx::Error> {
         let causes: Vec<String> =
             sqlx::query("select distinct blocked_cause from jobs where state = 'blocked' and kind = $1")
-                .bind(KIND)
+                .bind(KIND.as_str())
                 .fetch_all(self.store().pool())
                 .await?
                 .iter()
