@@ -3,7 +3,7 @@
 //! same exception again (same kind and entity) counts it instead of adding a row, so a problem
 //! that repeats a thousand times is one line with a count, not a thousand lines nobody reads.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use wns_api_types::Owner;
 
 use crate::store::Store;
@@ -99,7 +99,7 @@ pub struct Exception {
     pub fix: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OpenException {
     pub kind: String,
     pub entity_key: String,
@@ -163,25 +163,11 @@ pub async fn resolve(store: &Store, kind: ExceptionKind, entity_key: &str, now: 
 
 /// Open exceptions, newest first; `kind` narrows to one kind.
 pub async fn open(store: &Store, kind: Option<ExceptionKind>) -> Result<Vec<OpenException>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "select kind, entity_key, owner, message, fix, seen, first_seen, last_seen from exceptions \
          where resolved_at is null and ($1 = '' or kind = $1) order by last_seen desc, id desc",
     )
     .bind(kind.map(ExceptionKind::as_str).unwrap_or(""))
     .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(OpenException {
-                kind: r.try_get(0)?,
-                entity_key: r.try_get(1)?,
-                owner: r.try_get(2)?,
-                message: r.try_get(3)?,
-                fix: r.try_get(4)?,
-                seen: r.try_get(5)?,
-                first_seen: r.try_get(6)?,
-                last_seen: r.try_get(7)?,
-            })
-        })
-        .collect()
+    .await
 }

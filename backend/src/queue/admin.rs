@@ -1,7 +1,7 @@
 //! What people and other flows do with jobs: requeue every job blocked on a fixed cause, replay a
 //! dead one, read one with its attempts, and count them by state.
 
-use sqlx::{AnyConnection, Row, any::AnyRow};
+use sqlx::{AnyConnection, Row};
 use wns_api_types::{JobAttempt, JobState, Owner, QueueCount, QueueSummary};
 
 use super::*;
@@ -75,37 +75,26 @@ impl Queue {
     }
 
     pub async fn get(&self, id: JobId) -> QueueResult<Option<JobRecord>> {
-        let row = sqlx::query(
+        let row: Option<JobRow> = sqlx::query_as(
             "select id, kind, entity_key, state, attempts, run_after, depends_on, blocked_owner, \
                     blocked_cause, last_error, rerun from jobs where id = $1",
         )
         .bind(id.0)
         .fetch_optional(self.store.pool())
         .await?;
-        row.map(|r| record_from_row(&r)).transpose()
+        row.map(JobRecord::try_from).transpose()
     }
 
     /// Every attempt of a job, oldest first.
     pub async fn attempts(&self, id: JobId) -> QueueResult<Vec<JobAttempt>> {
-        let rows = sqlx::query(
+        let rows: Vec<AttemptRecord> = sqlx::query_as(
             "select attempt, worker, started_at, finished_at, outcome, error from job_attempts \
              where job_id = $1 order by id",
         )
         .bind(id.0)
         .fetch_all(self.store.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(JobAttempt {
-                    attempt: r.try_get::<i64, _>(0)? as u32,
-                    worker: r.try_get(1)?,
-                    started_at: r.try_get(2)?,
-                    finished_at: r.try_get(3)?,
-                    outcome: r.try_get(4)?,
-                    error: r.try_get(5)?,
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(JobAttempt::from).collect())
     }
 
     /// Counts by kind and state.
@@ -124,20 +113,62 @@ impl Queue {
     }
 }
 
-fn record_from_row(r: &AnyRow) -> QueueResult<JobRecord> {
-    let state: String = r.try_get(3)?;
-    let owner: Option<String> = r.try_get(7)?;
-    Ok(JobRecord {
-        id: JobId(r.try_get(0)?),
-        kind: r.try_get(1)?,
-        entity_key: r.try_get(2)?,
-        state: parse_state(&state)?,
-        attempts: r.try_get::<i64, _>(4)? as u32,
-        run_after: r.try_get(5)?,
-        depends_on: r.try_get::<Option<i64>, _>(6)?.map(JobId),
-        blocked_owner: owner.as_deref().and_then(Owner::parse),
-        blocked_cause: r.try_get(8)?,
-        last_error: r.try_get(9)?,
-        rerun: r.try_get::<i64, _>(10)? == 1,
-    })
+/// A `jobs` row as `get` selects it.
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    kind: String,
+    entity_key: String,
+    state: String,
+    attempts: i64,
+    run_after: i64,
+    depends_on: Option<i64>,
+    blocked_owner: Option<String>,
+    blocked_cause: Option<String>,
+    last_error: Option<String>,
+    rerun: i64,
+}
+
+impl TryFrom<JobRow> for JobRecord {
+    type Error = sqlx::Error;
+
+    fn try_from(r: JobRow) -> QueueResult<JobRecord> {
+        Ok(JobRecord {
+            id: JobId(r.id),
+            kind: r.kind,
+            entity_key: r.entity_key,
+            state: parse_state(&r.state)?,
+            attempts: r.attempts as u32,
+            run_after: r.run_after,
+            depends_on: r.depends_on.map(JobId),
+            blocked_owner: r.blocked_owner.as_deref().and_then(Owner::parse),
+            blocked_cause: r.blocked_cause,
+            last_error: r.last_error,
+            rerun: r.rerun == 1,
+        })
+    }
+}
+
+/// A `job_attempts` row as `attempts` selects it.
+#[derive(sqlx::FromRow)]
+struct AttemptRecord {
+    attempt: i64,
+    worker: String,
+    started_at: i64,
+    finished_at: i64,
+    outcome: String,
+    error: Option<String>,
+}
+
+impl From<AttemptRecord> for JobAttempt {
+    fn from(r: AttemptRecord) -> JobAttempt {
+        JobAttempt {
+            attempt: r.attempt as u32,
+            worker: r.worker,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            outcome: r.outcome,
+            error: r.error,
+        }
+    }
 }

@@ -20,7 +20,7 @@ mod kind;
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use serde_json::Value;
-use sqlx::{AnyConnection, Row, any::AnyRow};
+use sqlx::{AnyConnection, Row};
 use tokio::sync::Notify;
 use wns_api_types::JobState;
 
@@ -174,12 +174,12 @@ impl Queue {
              returning id, kind, entity_key, payload, attempts, max_attempts, reclaimed_from",
             kinds = kind_params.join(", "),
         );
-        let mut q = sqlx::query(&sql).bind(worker).bind(now + millis(lease)).bind(now).bind(limit as i64);
+        let mut q = sqlx::query_as(&sql).bind(worker).bind(now + millis(lease)).bind(now).bind(limit as i64);
         for k in kinds {
             q = q.bind(k);
         }
-        let rows = q.fetch_all(self.store.pool()).await?;
-        rows.iter().map(|r| claimed_from_row(r, now)).collect()
+        let rows: Vec<ClaimedRow> = q.fetch_all(self.store.pool()).await?;
+        Ok(rows.into_iter().map(|r| r.claimed_at(now)).collect())
     }
 
     /// Gives jobs back without counting the attempt (shutdown: they did not fail).
@@ -258,16 +258,29 @@ fn parse_state(s: &str) -> QueueResult<JobState> {
     JobState::parse(s).ok_or_else(|| sqlx::Error::Decode(format!("unknown job state {s}").into()))
 }
 
-fn claimed_from_row(r: &AnyRow, now: Millis) -> QueueResult<ClaimedJob> {
-    let payload: String = r.try_get(3)?;
-    Ok(ClaimedJob {
-        id: JobId(r.try_get(0)?),
-        kind: r.try_get(1)?,
-        entity_key: r.try_get(2)?,
-        payload: serde_json::from_str(&payload).unwrap_or(Value::String(payload)),
-        attempt: r.try_get::<i64, _>(4)? as u32,
-        max_attempts: r.try_get::<i64, _>(5)? as u32,
-        reclaimed_from: r.try_get(6)?,
-        started_at: now,
-    })
+/// A claimed `jobs` row as the claim returns it.
+#[derive(sqlx::FromRow)]
+struct ClaimedRow {
+    id: i64,
+    kind: String,
+    entity_key: String,
+    payload: String,
+    attempts: i64,
+    max_attempts: i64,
+    reclaimed_from: Option<String>,
+}
+
+impl ClaimedRow {
+    fn claimed_at(self, now: Millis) -> ClaimedJob {
+        ClaimedJob {
+            id: JobId(self.id),
+            kind: self.kind,
+            entity_key: self.entity_key,
+            payload: serde_json::from_str(&self.payload).unwrap_or(Value::String(self.payload)),
+            attempt: self.attempts as u32,
+            max_attempts: self.max_attempts as u32,
+            reclaimed_from: self.reclaimed_from,
+            started_at: now,
+        }
+    }
 }

@@ -63,6 +63,7 @@ pub use health::DriftCheck;
 pub use settings::{StockSettings, WriteMode};
 
 /// A SKU WooCommerce refused, as [`StockSync::refused`] reads it.
+#[derive(sqlx::FromRow)]
 struct Refused {
     netsuite_item_id: String,
     sku: String,

@@ -236,26 +236,15 @@ impl StockSync {
 
     /// SKUs with an open `stock_item_rejected` first seen before `before`.
     pub(super) async fn refused(&self, before: i64) -> Result<Vec<Refused>, sqlx::Error> {
-        let rows = sqlx::query(
-            "select s.netsuite_item_id, s.sku, e.first_seen, s.target, s.pushed from exceptions e \
+        sqlx::query_as(
+            "select s.netsuite_item_id, s.sku, e.first_seen as since, s.target, s.pushed from exceptions e \
              join stock_items s on e.entity_key = 'sku:' || s.sku \
              where e.kind = $1 and e.resolved_at is null and e.first_seen < $2",
         )
         .bind(ExceptionKind::StockItemRejected.as_str())
         .bind(before)
         .fetch_all(self.store().pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Refused {
-                    netsuite_item_id: r.try_get(0)?,
-                    sku: r.try_get(1)?,
-                    since: r.try_get(2)?,
-                    target: r.try_get(3)?,
-                    pushed: r.try_get(4)?,
-                })
-            })
-            .collect()
+        .await
     }
 }
 

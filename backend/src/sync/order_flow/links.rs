@@ -1,7 +1,6 @@
 //! `order_links`: what wns knows of each order's sales order (ids, route, body hash, state).
 
 use rust_decimal::Decimal;
-use sqlx::Row;
 
 use crate::netsuite::ExternalId;
 use crate::sync::customers::CustomerMatch;
@@ -10,23 +9,12 @@ use super::*;
 
 impl OrderFlow {
     pub(super) async fn link(&self, id: u64) -> Result<Option<Link>, sqlx::Error> {
-        let row = sqlx::query(
+        sqlx::query_as(
             "select state, netsuite_id, tranid, route, body_hash, woo_written_for from order_links where wc_order_id = $1",
         )
         .bind(id as i64)
         .fetch_optional(self.store().pool())
-        .await?;
-        row.map(|r| {
-            Ok(Link {
-                state: r.try_get(0)?,
-                netsuite_id: r.try_get(1)?,
-                tranid: r.try_get(2)?,
-                route: r.try_get(3)?,
-                body_hash: r.try_get(4)?,
-                woo_written_for: r.try_get(5)?,
-            })
-        })
-        .transpose()
+        .await
     }
 
     pub(super) async fn save_link(

@@ -155,7 +155,7 @@ fn ns_stop(e: NsError, needs_person: impl FnOnce(&NsError) -> Stop) -> Stop {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 struct Link {
     state: String,
     netsuite_id: Option<String>,
