@@ -9,7 +9,6 @@ use crate::{
     app::{Application, shutdown_on_signals},
     check, clock,
     config::{LogFormat, Settings, redact_url},
-    demo,
     queue::Handlers,
     store::Store,
     telemetry,
@@ -44,6 +43,23 @@ pub enum Command {
     },
 }
 
+#[cfg(feature = "sim")]
+async fn run_demo(format: Option<LogFormat>, duration: Option<u64>) -> anyhow::Result<ExitCode> {
+    // The demo prints its own progress; one log line per order would drown it.
+    telemetry::init(
+        format.unwrap_or(LogFormat::Human),
+        "warn,wns=info,wns::sync::order_flow=warn,wns::queue::worker=error",
+    );
+    crate::demo::run(duration.map(std::time::Duration::from_secs)).await.map(|()| ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "sim"))]
+async fn run_demo(_: Option<LogFormat>, _: Option<u64>) -> anyhow::Result<ExitCode> {
+    anyhow::bail!(
+        "this wns was built for production, without the demo and its simulators; run the demo from a clone of the repository with `cargo xtask demo`"
+    )
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("starting the tokio runtime");
@@ -61,10 +77,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(check::run(cli.config.as_deref(), std::env::vars()).await);
     }
     if let Command::Demo { duration } = cli.command {
-        let format = cli.log_format.unwrap_or(LogFormat::Human);
-        // The demo prints its own progress; one log line per order would drown it.
-        telemetry::init(format, "warn,wns=info,wns::sync::order_flow=warn,wns::queue::worker=error");
-        return demo::run(duration.map(std::time::Duration::from_secs)).await.map(|()| ExitCode::SUCCESS);
+        return run_demo(cli.log_format, duration).await;
     }
     let (settings, provenance) = Settings::load(cli.config.as_deref(), std::env::vars())?;
     telemetry::init(cli.log_format.unwrap_or(settings.log.format), &settings.log.filter);

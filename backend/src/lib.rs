@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "sim")]
 pub mod demo;
 pub mod metrics;
 pub mod monitor;
@@ -20,5 +21,6 @@ pub mod store;
 pub mod supervise;
 pub mod sync;
 pub mod telemetry;
+#[cfg(feature = "sim")]
 pub mod testing;
 pub mod woo;

@@ -57,6 +57,7 @@ fn test(extra: &[String]) -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"])).context("formatting differs: run `cargo fmt --all`")?;
     say("linting (cargo clippy, warnings are errors)");
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
+    production_build_ships_no_simulators()?;
     say(&format!("running every test on SQLite and on PostgreSQL ({})", pg.describe()));
     let (passed, failed) =
         run_counting(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
@@ -90,6 +91,24 @@ fn bench(name: Option<&str>, extra: &[String]) -> Result<()> {
         .args(["bench", "--quiet", "--package", "wns", "--bench", name])
         .args(extra)
         .env("WNS_TEST_PG", pg.url()))
+}
+
+/// The container image is built with `--no-default-features`: nothing of the simulators, the
+/// demo or the test helpers may be linked into it. `cargo tree` answers without building.
+fn production_build_ships_no_simulators() -> Result<()> {
+    say("checking that a production build (--no-default-features) links no simulator");
+    let out = cargo()
+        .args(["tree", "--quiet", "--package", "wns", "--no-default-features", "--edges", "normal,build"])
+        .output()
+        .context("running cargo tree")?;
+    let tree = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || !tree.contains("wns v") {
+        bail!("cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    if let Some(line) = tree.lines().find(|l| l.contains("wns-sim")) {
+        bail!("a production build of wns depends on the simulators: {}", line.trim());
+    }
+    Ok(())
 }
 
 pub fn say(msg: &str) {
