@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use wns::{
+    clock::{Clock, ManualClock, SystemClock},
     monitor::exceptions::{self, ExceptionKind},
+    queue::{Queue, RetryPolicy},
     store::Backend,
     sync::inventory::{DriftCheck, StockSettings, StockSync, WriteMode},
 };
@@ -23,9 +25,27 @@ use wns_sim::{
 };
 
 fn stock(f: &support::Flow, tweak: impl FnOnce(&mut StockSettings)) -> StockSync {
+    stock_with(f, f.queue.clone(), tweak)
+}
+
+/// wns's clock for the tests of its own time limits (`stale_after_secs`, the drift grace): it
+/// starts at the wall clock's time and moves only when the test moves it, so a limit passes
+/// without sleeping.
+fn wns_clock() -> ManualClock {
+    ManualClock::new(SystemClock.now())
+}
+
+/// [`stock`] reading `clock` for its own times.
+fn stock_on(f: &support::Flow, clock: &ManualClock, tweak: impl FnOnce(&mut StockSettings)) -> StockSync {
+    let queue = Queue::new(f.store.clone(), std::sync::Arc::new(clock.clone()), RetryPolicy::default())
+        .sharing_wake_with(&f.queue);
+    stock_with(f, queue, tweak)
+}
+
+fn stock_with(f: &support::Flow, queue: Queue, tweak: impl FnOnce(&mut StockSettings)) -> StockSync {
     let mut s = StockSettings::new(vec![f.locations[0].clone(), f.locations[1].clone()]);
     tweak(&mut s);
-    StockSync::new(f.client.clone(), support::woo_client(&f.woo.base_url), f.queue.clone(), s)
+    StockSync::new(f.client.clone(), support::woo_client(&f.woo.base_url), queue, s)
 }
 
 /// A stocked product in both systems: (WooCommerce id, NetSuite item id).
@@ -34,9 +54,10 @@ fn stocked(f: &support::Flow, sku: &str, woo_stock: i64) -> (u64, String) {
     (id, f.ns.sim.seed_item(SeedItem::new(sku)))
 }
 
-/// NetSuite's `lastmodifieddate` has whole seconds: let a change land in a later second.
-async fn next_second() {
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+/// NetSuite's `lastmodifieddate` has whole seconds (as wns reads it): let a change land in a
+/// later second, by moving the NetSuite simulator's clock on rather than sleeping.
+fn next_second(f: &support::Flow) {
+    f.ns.sim.advance_clock(Duration::from_secs(1));
 }
 
 async fn only_changes_are_read_and_written_and_the_overlap_rereads_without_rewriting(b: Backend) {
@@ -53,7 +74,7 @@ async fn only_changes_are_read_and_written_and_the_overlap_rereads_without_rewri
     assert_eq!(f.woo.sim.stock_of(a), Some(10), "east + central");
     assert_eq!(f.woo.sim.stock_of(bb), Some(5));
 
-    next_second().await;
+    next_second(&f);
     f.ns.sim.set_stock(&b_item, &east, 9, 9);
     let r = s.cycle(false).await.unwrap();
     assert_eq!((r.skus_changed, r.pushed, r.woo_requests), (1, 1, 1), "only B changed");
@@ -63,7 +84,7 @@ async fn only_changes_are_read_and_written_and_the_overlap_rereads_without_rewri
     assert!(r.rows_read >= 1, "the overlap window re-reads recent rows");
     assert_eq!((r.skus_changed, r.pushed, r.woo_requests), (0, 0, 0));
     // A location the web store does not sell from changes nothing.
-    next_second().await;
+    next_second(&f);
     f.ns.sim.set_stock(&a_item, &f.locations[2], 50, 50);
     assert_eq!(s.cycle(false).await.unwrap().pushed, 0);
     assert_eq!(f.woo.sim.stock_of(a), Some(10));
@@ -84,7 +105,7 @@ async fn an_order_on_its_way_keeps_its_units_reserved_without_counting_them_twic
     // wns has seen the order (its job read it) but not posted it: the units are in flight.
     wns::store::order_units::record(&f.store, order.id, &[("ST-MUG".into(), 3)], true, f.queue.now()).await.unwrap();
     // A receipt of 2 in NetSuite makes wns write an absolute value: 12 − 3 in flight.
-    next_second().await;
+    next_second(&f);
     f.ns.sim.receive_stock(&item, &east, 2);
     let r = s.cycle(false).await.unwrap();
     assert_eq!((r.skus_changed, r.pushed), (1, 1));
@@ -95,7 +116,7 @@ async fn an_order_on_its_way_keeps_its_units_reserved_without_counting_them_twic
     f.settle(Duration::from_secs(20)).await;
     assert!(f.sales_order(order.id).is_some());
     assert_eq!(f.ns.sim.stock(&item, &east), Some((12, 9)), "NetSuite committed the order's units");
-    next_second().await;
+    next_second(&f);
     let r = s.cycle(false).await.unwrap();
     assert_eq!(r.skus_changed, 1, "the commitment moved NetSuite's row");
     let figures = s.figures(&[item.clone()].into(), f.queue.now()).await.unwrap();
@@ -169,7 +190,7 @@ async fn without_wns_plugin_in_the_store_stock_is_written_absolute_instead_of_fa
     s.cycle(true).await.unwrap();
     assert_eq!(s.write_mode().await.unwrap(), WriteMode::Absolute);
     assert_eq!(f.woo.sim.stock_of(mug), Some(10));
-    next_second().await;
+    next_second(&f);
     f.ns.sim.receive_stock(&item, &east, 4);
     let r = s.cycle(false).await.unwrap();
     assert_eq!((r.pushed, r.rejected), (1, 0));
@@ -189,7 +210,7 @@ async fn deltas_keep_checkouts_made_while_wns_computed(b: Backend) {
     // Two checkouts wns has not seen at all, then a receipt of 5 in NetSuite.
     f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 2)).unwrap();
     f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 1)).unwrap();
-    next_second().await;
+    next_second(&f);
     f.ns.sim.receive_stock(&item, &east, 5);
     let r = s.cycle(false).await.unwrap();
     assert_eq!(r.pushed, 1);
@@ -214,7 +235,7 @@ async fn a_read_between_netsuite_saving_an_order_and_wns_noting_it_is_corrected_
         .execute(f.store.pool())
         .await
         .unwrap();
-    next_second().await;
+    next_second(&f);
     s.cycle(false).await.unwrap();
     assert_eq!(f.woo.sim.stock_of(mug), Some(4), "undersold for a moment, never oversold");
     // wns notes the posting; the next cycle computes the SKU again although NetSuite's row did
@@ -235,7 +256,7 @@ async fn a_movement_that_repeats_an_earlier_one_is_written_again(b: Backend) {
     s.cycle(true).await.unwrap();
     // 10 → 13 → 10 → 13: the last movement is the first one again, not a retry of it.
     for (receive, expected) in [(true, 13), (false, 10), (true, 13)] {
-        next_second().await;
+        next_second(&f);
         if receive {
             f.ns.sim.receive_stock(&item, &east, 3);
         } else {
@@ -262,7 +283,7 @@ async fn an_absolute_write_follows_a_receipt_that_leaves_the_target_as_it_was(b:
     f.settle(Duration::from_secs(20)).await;
     f.ns.sim.receive_stock(&item, &east, 1);
     assert_eq!(f.woo.sim.stock_of(mug), Some(0));
-    next_second().await;
+    next_second(&f);
     assert_eq!(s.cycle(false).await.unwrap().pushed, 1);
     assert_eq!(f.woo.sim.stock_of(mug), Some(1), "the received unit reaches WooCommerce");
 }
@@ -379,14 +400,17 @@ async fn a_refused_sku_is_written_again_every_cycle_and_goes_stale_alone(b: Back
         let late = f.ns.sim.seed_item(SeedItem::new("ST-LATE"));
         f.ns.sim.set_stock(&good_item, &east, 4, 4);
         f.ns.sim.set_stock(&late, &east, 6, 6);
-        let s = stock(&f, |s| {
+        let clock = wns_clock();
+        let s = stock_on(&f, &clock, |s| {
             s.write = mode;
             s.stale_after_secs = 1;
         });
         s.cycle(true).await.unwrap();
         assert_eq!(f.woo.sim.stock_of(good), Some(4), "{mode:?}");
+        s.check_freshness().await.unwrap();
+        assert!(exceptions::open(&f.store, Some(ExceptionKind::StockStale)).await.unwrap().is_empty(), "not yet");
         // Every cycle succeeds, NetSuite does not move: the refused SKU is tried again each time…
-        next_second().await;
+        clock.advance(Duration::from_millis(1001));
         let r = s.cycle(false).await.unwrap();
         assert_eq!((r.skus_changed, r.rejected), (1, 1), "{mode:?}");
         // … and once refused for longer than the limit it is stale on its own, the stock is not.
@@ -416,13 +440,14 @@ async fn a_stock_write_that_fails_is_written_again_until_woocommerce_confirms_it
         let east = f.locations[0].clone();
         let (mug, item) = stocked(&f, "ST-FAIL", 0);
         f.ns.sim.set_stock(&item, &east, 10, 10);
-        let s = stock(&f, |s| {
+        let clock = wns_clock();
+        let s = stock_on(&f, &clock, |s| {
             s.write = mode;
             s.stale_after_secs = 1;
         });
         s.cycle(true).await.unwrap();
         assert_eq!(f.woo.sim.stock_of(mug), Some(10), "{mode:?}");
-        next_second().await;
+        next_second(&f);
         f.ns.sim.receive_stock(&item, &east, 5);
         f.woo.sim.fail_next(route, 1);
         assert!(s.cycle(false).await.is_err(), "{mode:?}: the write failed");
@@ -434,11 +459,14 @@ async fn a_stock_write_that_fails_is_written_again_until_woocommerce_confirms_it
         assert_eq!(s.cycle(false).await.unwrap().pushed, 0, "{mode:?}: confirmed, nothing left to write");
 
         // Failing for longer than stale_after_secs: stale for this SKU, closed by the next success.
-        next_second().await;
+        next_second(&f);
         f.ns.sim.receive_stock(&item, &east, 1);
         f.woo.sim.fail_next(route, 2);
         assert!(s.cycle(false).await.is_err());
-        next_second().await;
+        s.check_freshness().await.unwrap();
+        let stale = exceptions::open(&f.store, Some(ExceptionKind::StockStale)).await.unwrap();
+        assert!(stale.iter().all(|e| e.entity_key != "sku:ST-FAIL"), "{mode:?}: not yet: {stale:?}");
+        clock.advance(Duration::from_millis(1001));
         assert!(s.cycle(false).await.is_err(), "{mode:?}: still failing");
         s.check_freshness().await.unwrap();
         let stale = exceptions::open(&f.store, Some(ExceptionKind::StockStale)).await.unwrap();
@@ -457,15 +485,19 @@ async fn a_hand_edit_in_woocommerce_is_drift_with_both_values(b: Backend) {
     let east = f.locations[0].clone();
     let (a, item) = stocked(&f, "ST-DRIFT", 0);
     f.ns.sim.set_stock(&item, &east, 12, 12);
-    let s = stock(&f, |s| s.drift_grace_secs = 1);
+    let clock = wns_clock();
+    let s = stock_on(&f, &clock, |s| s.drift_grace_secs = 1);
     s.cycle(true).await.unwrap();
     assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::InStep);
     // A difference seen once is a suspect (a checkout's order webhook may still be on its way)…
     f.woo.sim.set_stock(a, 40).unwrap();
     assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::Suspect(28));
     assert!(exceptions::open(&f.store, Some(ExceptionKind::StockDrift)).await.unwrap().is_empty());
-    // … the same difference after the grace is drift, with both values.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // … still one just before the grace is over…
+    clock.advance(Duration::from_millis(999));
+    assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::Suspect(28));
+    // … and the same difference once the grace is over is drift, with both values.
+    clock.advance(Duration::from_millis(1));
     assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::Drift(28));
     let open = exceptions::open(&f.store, Some(ExceptionKind::StockDrift)).await.unwrap();
     assert!(open[0].message.contains("40") && open[0].message.contains("12"), "{}", open[0].message);
@@ -476,7 +508,7 @@ async fn a_hand_edit_in_woocommerce_is_drift_with_both_values(b: Backend) {
     assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::InStep);
     assert!(exceptions::open(&f.store, Some(ExceptionKind::StockDrift)).await.unwrap().is_empty(), "resolved");
     // With correction on, wns writes its figure back.
-    let fix = stock(&f, |s| {
+    let fix = stock_on(&f, &clock, |s| {
         s.correct_drift = true;
         s.drift_grace_secs = 0;
     });

@@ -236,3 +236,45 @@ async fn receipts_and_sales_elsewhere_move_on_hand_and_available() {
     let r = post("/_sim/stock/sell", json!({ "item": other, "location": other, "quantity": 1 })).await.unwrap();
     assert_eq!(r.status(), 400);
 }
+
+/// The account's time as a stock sync reads it: `lastmodifieddate` to the second.
+fn stamped(row: &Value) -> chrono::NaiveDateTime {
+    let text = row["changed"].as_str().unwrap();
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap()
+}
+
+#[tokio::test]
+async fn the_accounts_clock_moves_when_told_and_requests_still_authenticate_on_the_wall_clock() {
+    use chrono::Timelike;
+    let ns = start().await;
+    let shop = shop(&ns, 10).await;
+    let before = stamped(&synced(&ns, &shop).await);
+
+    // An hour on, without sleeping: a movement made through the simulator is stamped an hour later.
+    ns.sim().advance_clock(Duration::from_secs(3600));
+    ns.sim().receive_stock(&shop.item, &shop.location, 1);
+    let received = stamped(&synced(&ns, &shop).await);
+    assert!(received - before >= chrono::Duration::seconds(3600), "{before} → {received}");
+    assert!(received - before < chrono::Duration::seconds(3660), "{before} → {received}");
+
+    // A request signed with the wall clock's time is still inside NetSuite's five-minute skew
+    // (authentication does not follow the account's clock), and what it writes is stamped with
+    // the account's time: the order, and the stock row it commits.
+    let order = put_order(&ns, "wc-clock", &shop.order(2)).await;
+    assert_eq!(shop.row(&ns), row(11, 9, 2, 0));
+    let committed = stamped(&synced(&ns, &shop).await);
+    assert!(committed >= received, "{received} → {committed}");
+    let saved = json(ns.get(&format!("{ORDER}/{order}")).await).await;
+    let modified = chrono::DateTime::parse_from_rfc3339(saved["lastModifiedDate"].as_str().unwrap()).unwrap();
+    assert!(modified.naive_utc() >= received.with_nanosecond(0).unwrap(), "{saved}");
+
+    // Frozen, every change lands in the same second — plus the hour it was moved on.
+    let at = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    ns.sim().freeze_clock(Some(at));
+    ns.sim().sell_elsewhere(&shop.item, &shop.location, 1);
+    assert_eq!(synced(&ns, &shop).await["changed"], "2030-01-01 01:00:00.000000");
+    ns.sim().advance_clock(Duration::from_secs(1));
+    ns.sim().set_stock(&shop.item, &shop.location, 20, 18);
+    assert_eq!(synced(&ns, &shop).await["changed"], "2030-01-01 01:00:01.000000");
+    assert_eq!(ns.sim().now(), at + chrono::Duration::seconds(3601));
+}

@@ -39,7 +39,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rust_decimal::Decimal;
@@ -128,6 +128,24 @@ pub(crate) struct Inner {
     pub tables: Mutex<suiteql::TableCache>,
     /// Scheme and host the last request came in on, for links built outside a request.
     pub base_hint: Mutex<String>,
+    /// The account's time: what records and stock rows are stamped with.
+    pub clock: Mutex<SimClock>,
+}
+
+/// The account's clock, injectable so tests move time instead of sleeping (`lastmodifieddate`
+/// has whole seconds as wns reads it). Every record and stock movement is stamped with it;
+/// authentication (TBA timestamps and nonces, OAuth 2.0 assertions and tokens) stays on the wall
+/// clock, as the client signing the request is.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SimClock {
+    frozen: Option<DateTime<Utc>>,
+    shift: chrono::Duration,
+}
+
+impl SimClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.frozen.unwrap_or_else(Utc::now) + self.shift
+    }
 }
 
 /// Locks never guard a half-done change (each critical section completes or does nothing), so a
@@ -178,6 +196,7 @@ impl NetSuiteSim {
                 processors: Arc::new(tokio::sync::Semaphore::new(ASYNC_PROCESSORS)),
                 tables: Mutex::new(suiteql::TableCache::default()),
                 base_hint: Mutex::new("http://localhost".into()),
+                clock: Mutex::new(SimClock::default()),
             }),
         }
     }
@@ -206,6 +225,22 @@ impl NetSuiteSim {
 
     pub fn account_id(&self) -> &str {
         &self.inner.account
+    }
+
+    /// The account's time now: what a record or stock movement saved now is stamped with.
+    pub fn now(&self) -> DateTime<Utc> {
+        lock(&self.inner.clock).now()
+    }
+
+    /// Stops the account's clock at `at` (`None`: runs with the wall clock again). Requests are
+    /// still authenticated against the wall clock.
+    pub fn freeze_clock(&self, at: Option<DateTime<Utc>>) {
+        lock(&self.inner.clock).frozen = at;
+    }
+
+    /// Moves the account's clock forward by `by` (frozen or not); authentication is not moved.
+    pub fn advance_clock(&self, by: Duration) {
+        lock(&self.inner.clock).shift += chrono::Duration::from_std(by).expect("a sane duration");
     }
 
     pub fn counters(&self) -> Counters {
@@ -253,7 +288,8 @@ impl NetSuiteSim {
     pub fn seed_location(&self, name: &str) -> String {
         let rtype = record_type("location").expect("location is a known type");
         let f = json!({ "name": name, "isInactive": false });
-        let id = lock(&self.inner.store).insert(rtype, into_fields(f), Utc::now());
+        let now = self.now();
+        let id = lock(&self.inner.store).insert(rtype, into_fields(f), now);
         id.to_string()
     }
 
@@ -272,13 +308,15 @@ impl NetSuiteSim {
         if !subsidiaries.is_empty() {
             f["subsidiary"] = json!({ "items": subsidiaries });
         }
-        lock(&self.inner.store).insert(rtype, into_fields(f), Utc::now()).to_string()
+        let now = self.now();
+        lock(&self.inner.store).insert(rtype, into_fields(f), now).to_string()
     }
 
     /// Replaces the item's subsidiary sublist, as someone editing the item in NetSuite would,
     /// and bumps its `lastModifiedDate`. An empty list removes the sublist, which (as with
     /// [`SeedItem::subsidiaries`]) makes the item available in every subsidiary.
     pub fn set_item_subsidiaries(&self, item_id: &str, subsidiaries: &[&str]) {
+        let now = self.now();
         let mut store = lock(&self.inner.store);
         let record = item_id.parse().ok().and_then(|id| store.get(id)).filter(|r| r.rtype.category == Category::Item);
         let Some(record) = record else {
@@ -292,28 +330,31 @@ impl NetSuiteSim {
             f.insert("subsidiary".into(), json!({ "items": lines }));
         }
         // `replace` bumps the store's version, so SuiteQL's cached tables are rebuilt.
-        store.replace(id, f, Utc::now());
+        store.replace(id, f, now);
     }
 
     /// Seeds one item's on hand and available at one location and bumps its `lastmodifieddate`.
     /// What open sales orders have committed there stays counted in `committed`/`backordered`.
     pub fn set_stock(&self, item_id: &str, location_id: &str, on_hand: i64, available: i64) {
         let (item, location) = stock_key("set_stock", item_id, location_id);
-        lock(&self.inner.store).set_stock(item, location, on_hand, available, Utc::now());
+        let now = self.now();
+        lock(&self.inner.store).set_stock(item, location, on_hand, available, now);
     }
 
     /// An item receipt at one location: on hand and available rise by `quantity`, then
     /// backordered sales order lines there commit what they can, oldest order first.
     pub fn receive_stock(&self, item_id: &str, location_id: &str, quantity: i64) {
         let (item, location) = stock_key("receive_stock", item_id, location_id);
-        lock(&self.inner.store).receive_stock(item, location, quantity, Utc::now());
+        let now = self.now();
+        lock(&self.inner.store).receive_stock(item, location, quantity, now);
     }
 
     /// Another channel's sale, shipped at once from one location: on hand and available drop by
     /// `quantity`; commitments are left as they are.
     pub fn sell_elsewhere(&self, item_id: &str, location_id: &str, quantity: i64) {
         let (item, location) = stock_key("sell_elsewhere", item_id, location_id);
-        lock(&self.inner.store).take_stock(item, location, quantity, Utc::now());
+        let now = self.now();
+        lock(&self.inner.store).take_stock(item, location, quantity, now);
     }
 
     /// Fulfils every open line of a sales order (as `!transform/itemFulfillment` would, shipped,
@@ -332,9 +373,9 @@ impl NetSuiteSim {
         if !packages.is_empty() {
             body["package"] = json!({ "items": packages });
         }
-        let setup = self.setup();
+        let (setup, now) = (self.setup(), self.now());
         let mut store = lock(&self.inner.store);
-        transform::transform(&mut store, from, &key, to, into_fields(body), Utc::now(), &setup).map(|id| id.to_string())
+        transform::transform(&mut store, from, &key, to, into_fields(body), now, &setup).map(|id| id.to_string())
     }
 
     /// Stored records of a type as GET with `expandSubResources=true` shows them.

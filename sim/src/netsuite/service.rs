@@ -296,7 +296,7 @@ pub fn exec_record(sim: &NetSuiteSim, op: &RecordOp, params: &Params, body: &[u8
 }
 
 fn exec(sim: &NetSuiteSim, op: &RecordOp, params: &Params, body: &[u8], base: &str) -> Result<Reply, NsError> {
-    let now = Utc::now();
+    let now = sim.now();
     let setup = sim.setup();
     let url = |t: &str, id: u64| format!("{base}/services/rest/record/v1/{t}/{id}");
     let mut store = lock(&sim.inner.store);
