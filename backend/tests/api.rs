@@ -34,9 +34,12 @@ async fn healthz_answers_ok_when_the_database_does_and_503_when_it_does_not() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("\"database\":\"sqlite\""), "{body}");
     store.close().await;
-    let (status, body) = get(app, "/healthz").await;
+    let (status, body) = get(app.clone(), "/healthz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(!body.contains("pool"), "no database internals in the body: {body}");
+    // Liveness does not depend on the database or the far sides: the process serves.
+    let (status, _) = get(app, "/livez").await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]

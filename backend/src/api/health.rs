@@ -1,5 +1,7 @@
-//! `GET /healthz` (readiness: the database answers and every supervised loop has succeeded
-//! recently) and `GET /metrics` (Prometheus text format).
+//! `GET /livez` (liveness: the process serves HTTP; for a container's health check, so a NetSuite
+//! outage does not get wns restarted), `GET /healthz` (readiness: the database answers and every
+//! supervised loop has succeeded recently; for alerts and load balancers) and `GET /metrics`
+//! (Prometheus text format).
 
 use axum::{
     Json, Router,
@@ -13,7 +15,11 @@ use serde_json::json;
 use super::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
+    Router::new().route("/livez", get(livez)).route("/healthz", get(healthz)).route("/metrics", get(metrics))
+}
+
+async fn livez() -> impl IntoResponse {
+    Json(json!({ "status": "alive" }))
 }
 
 /// 503 when a loop is down or late: the process answers, but part of the sync has stopped.
