@@ -15,6 +15,15 @@ use crate::{
 
 use super::*;
 
+/// A SKU whose stock in WooCommerce has not followed NetSuite since `since`.
+#[derive(sqlx::FromRow)]
+struct Behind {
+    sku: String,
+    since: i64,
+    target: i64,
+    pushed: Option<i64>,
+}
+
 /// What a drift check found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DriftCheck {
@@ -48,27 +57,14 @@ impl StockSync {
         } else {
             crate::monitor::exceptions::resolve(self.store(), ExceptionKind::StockStale, "stock", now).await?;
         }
-        // Cycles that succeed can still leave one SKU behind: WooCommerce keeps refusing its write.
+        // Cycles that succeed can still leave one SKU behind: WooCommerce keeps refusing its write…
         for Refused { sku, since, target, pushed, .. } in self.refused(now - limit).await? {
-            let shown = pushed
-                .map(|p| format!("still shows {p} from wns's last write"))
-                .unwrap_or_else(|| "was never written by wns".into());
-            Exception::new(
-                ExceptionKind::StockStale,
-                format!("sku:{sku}"),
-                format!(
-                    "SKU {sku}: WooCommerce's stock has not followed NetSuite for {} s (more than {} s): wns's figure is {target}, WooCommerce {shown}, because WooCommerce refuses the write",
-                    (now - since) / 1000,
-                    self.settings.stale_after_secs
-                ),
-                "Fix what the stock_item_rejected exception of this SKU names (usually the product in WooCommerce); the next cycle writes it and closes both exceptions.",
-            )
-            .raise(self.store(), now)
-            .await?;
+            let behind = Behind { sku, since, target, pushed };
+            self.sku_stale(&behind, now, "because WooCommerce refuses the write", "Fix what the stock_item_rejected exception of this SKU names (usually the product in WooCommerce); the next cycle writes it and closes both exceptions.").await?;
         }
-        // Writes that failed as a whole (WooCommerce down or erroring) and are still retried.
-        let unconfirmed = sqlx::query(
-            "select s.sku, s.write_pending_since, s.target, s.pushed from stock_items s \
+        // … or a write failed as a whole (WooCommerce down or erroring) and is still being retried.
+        let unconfirmed: Vec<Behind> = sqlx::query_as(
+            "select s.sku, s.write_pending_since as since, s.target, s.pushed from stock_items s \
              where s.write_pending_since < $1 and not exists (select 1 from exceptions e \
              where e.kind = $2 and e.entity_key = 'sku:' || s.sku and e.resolved_at is null)",
         )
@@ -76,26 +72,32 @@ impl StockSync {
         .bind(ExceptionKind::StockItemRejected.as_str())
         .fetch_all(self.store().pool())
         .await?;
-        for r in unconfirmed {
-            let (sku, since, target, pushed): (String, i64, i64, Option<i64>) =
-                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
-            let shown = pushed
-                .map(|p| format!("still shows {p} from wns's last confirmed write"))
-                .unwrap_or_else(|| "was never written by wns".into());
-            Exception::new(
-                ExceptionKind::StockStale,
-                format!("sku:{sku}"),
-                format!(
-                    "SKU {sku}: WooCommerce has not confirmed a stock write for {} s (more than {} s): wns's figure is {target}, WooCommerce {shown}; every cycle tries again",
-                    (now - since) / 1000,
-                    self.settings.stale_after_secs
-                ),
-                "Look at the log lines of `stock cycle failed`: WooCommerce answered the stock write with an error or not at all. The next write WooCommerce confirms closes this exception.",
-            )
-            .raise(self.store(), now)
-            .await?;
+        for behind in unconfirmed {
+            self.sku_stale(&behind, now, "because WooCommerce has not confirmed a write of it; every cycle tries again", "Look at the log lines of `stock cycle failed`: WooCommerce answered the stock write with an error or not at all. The next write WooCommerce confirms closes this exception.").await?;
         }
         Ok(stale)
+    }
+
+    /// `stock_stale` for one SKU: how long, wns's figure, what WooCommerce shows, and `why`.
+    async fn sku_stale(&self, b: &Behind, now: i64, why: &str, fix: &str) -> Result<(), sqlx::Error> {
+        let shown = b
+            .pushed
+            .map(|p| format!("still shows {p} from wns's last confirmed write"))
+            .unwrap_or_else(|| "was never written by wns".into());
+        Exception::new(
+            ExceptionKind::StockStale,
+            format!("sku:{}", b.sku),
+            format!(
+                "SKU {}: WooCommerce's stock has not followed NetSuite for {} s (more than {} s): wns's figure is {}, WooCommerce {shown}, {why}",
+                b.sku,
+                (now - b.since) / 1000,
+                self.settings.stale_after_secs,
+                b.target
+            ),
+            fix,
+        )
+        .raise(self.store(), now)
+        .await
     }
 
     /// Cycles every `every_secs` (a full pass every `full_every_secs`, the first one at start)
