@@ -49,6 +49,7 @@ impl Application {
 
     /// With `[sync]` configured, the order flow's `woo.order` handler is added to `handlers`.
     pub async fn with_queue(settings: &Settings, queue: Queue, handlers: Handlers) -> anyhow::Result<Application> {
+        refuse_an_open_door(settings, &queue).await?;
         let listener = TcpListener::bind(settings.server.bind).await.map_err(|e| {
             anyhow::anyhow!(
                 "cannot listen on {}: {e}; set server.bind (WNS_SERVER__BIND) to a free address",
@@ -86,7 +87,7 @@ impl Application {
             ..WorkerOptions::new(id)
         };
         let worker = Worker::new(queue.clone(), handlers, opts).with_metrics(metrics.clone());
-        let mut state = AppState::new(queue, metrics);
+        let mut state = AppState::new(queue, metrics).with_api(settings.api.clone());
         if let Some(woo) = &settings.woocommerce {
             state = state.with_webhook_secret(woo.webhook_secret.clone());
             state.webhook_max_body = woo.webhook_max_body_bytes;
@@ -165,6 +166,20 @@ fn supervise_loops(
         });
     }
     loops
+}
+
+/// Listening beyond loopback with no way to authenticate would let anyone on the network read and
+/// change everything: refuse, and say what to configure.
+async fn refuse_an_open_door(settings: &Settings, queue: &Queue) -> anyhow::Result<()> {
+    let bind = settings.server.bind;
+    if bind.ip().is_loopback() || crate::api::auth::can_authenticate(&settings.api, queue.store()).await? {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to listen on {bind}: anyone who can reach it could read and change wns, and no way to authenticate is configured. \
+         Set api.jwt_secret (the WordPress plugin's shared secret) and api.sites, or create an operator key with \
+         `wns keys create --name ops --caps view,map_skus,replay,resolve`, or listen on 127.0.0.1 (server.bind)"
+    )
 }
 
 /// `host:pid`, unique among the processes sharing one database.

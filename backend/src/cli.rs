@@ -35,6 +35,11 @@ pub enum Command {
     Migrate,
     /// Check the configuration and the database, with a plain verdict for each.
     Check,
+    /// Operators' API keys for `/api/v1` and the status page.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
     /// Run everything on the embedded default with generated traffic; open the printed URL.
     Demo {
         /// Run this many seconds, print a summary and exit 0 (default: until Ctrl-C).
@@ -58,6 +63,63 @@ async fn run_demo(_: Option<LogFormat>, _: Option<u64>) -> anyhow::Result<ExitCo
     anyhow::bail!(
         "this wns was built for production, without the demo and its simulators; run the demo from a clone of the repository with `cargo xtask demo`"
     )
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a key; it is printed once and only its hash is kept.
+    Create {
+        /// Who or what uses it (`ops`, `grafana`).
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: view, map_skus, replay, resolve.
+        #[arg(long, default_value = "view")]
+        caps: String,
+    },
+    /// The keys, without their secrets.
+    List,
+    /// Stop a key working at once.
+    Revoke {
+        /// The key's name.
+        name: String,
+    },
+}
+
+async fn keys(settings: &Settings, action: KeysCommand) -> anyhow::Result<ExitCode> {
+    use crate::api::auth;
+    let store = Store::connect(settings.database.url.expose_secret(), 1).await?;
+    store.migrate().await?;
+    let now = clock::system().now();
+    match action {
+        KeysCommand::Create { name, caps } => {
+            let caps = auth::Cap::parse_list(&caps).map_err(|e| anyhow::anyhow!("--caps: {e}"))?;
+            let key = auth::create_key(&store, &name, &caps, now).await.map_err(|e| anyhow::anyhow!(e))?;
+            println!("{key}");
+            eprintln!("key {name:?} created; it is shown this once: send it as `Authorization: Bearer <key>`");
+        }
+        KeysCommand::List => {
+            for k in auth::list_keys(&store).await? {
+                let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                let used =
+                    k.last_used_at.map(|t| format!("last used {}", when(t))).unwrap_or_else(|| "never used".into());
+                println!("{}\t{}…\t{}\t{state}\tcreated {}\t{used}", k.name, k.prefix, k.caps, when(k.created_at));
+            }
+        }
+        KeysCommand::Revoke { name } => {
+            if !auth::revoke_key(&store, &name, now).await? {
+                anyhow::bail!("no active key named {name:?} (`wns keys list` shows them)");
+            }
+            println!("key {name:?} revoked");
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn when(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
 }
 
 pub fn main() -> ExitCode {
@@ -102,6 +164,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.migrate().await?;
             println!("database migrated ({})", store.backend().name());
         }
+        Command::Keys { action } => return keys(&settings, action).await,
         Command::Check | Command::Demo { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)

@@ -37,6 +37,9 @@ pub struct Settings {
     /// Absent: stock is not synchronised. Needs `netsuite` and `woocommerce`.
     #[serde(default)]
     pub stock: Option<crate::sync::inventory::StockSettings>,
+    /// How WordPress users and operators authenticate to `/api/v1` and `/`.
+    #[serde(default)]
+    pub api: crate::api::auth::ApiSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -110,6 +113,7 @@ impl Default for Settings {
             woocommerce: None,
             sync: None,
             stock: None,
+            api: crate::api::auth::ApiSettings::default(),
         }
     }
 }
@@ -117,7 +121,7 @@ impl Default for Settings {
 /// The top-level keys of [`Settings`]: a `WNS_<KEY>…` variable is configuration when it starts
 /// with one of these.
 const TOP_LEVEL_KEYS: &[&str] =
-    &["site", "server", "database", "queue", "log", "netsuite", "woocommerce", "sync", "stock"];
+    &["site", "server", "database", "queue", "log", "netsuite", "woocommerce", "sync", "stock", "api"];
 
 /// Where the settings came from, for the first log lines of `serve`.
 #[derive(Debug, Clone)]
@@ -300,6 +304,7 @@ impl Settings {
                 return invalid("sync", "needs [netsuite] and [woocommerce] configured too");
             }
         }
+        self.api.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
         if let Some(stock) = &self.stock {
             stock.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
             if self.netsuite.is_none() || self.woocommerce.is_none() {

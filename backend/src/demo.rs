@@ -103,7 +103,15 @@ pub async fn run(duration: Option<Duration>) -> anyhow::Result<()> {
     settings.validate()?;
     let app = Application::build(&settings, clock::system(), Handlers::new()).await?;
     let addr = app.addr();
-    println!("wns demo: open http://{addr}/ (dashboard), http://{addr}/metrics, http://{addr}/healthz");
+    // The status page needs a credential like any other: a key for this run, in the link.
+    let all = crate::api::auth::Cap::ALL.into_iter().collect();
+    let name = format!("demo-{}", std::process::id());
+    let key = crate::api::auth::create_key(app.queue().store(), &name, &all, app.queue().now())
+        .await
+        .map_err(|e| anyhow::anyhow!("making the demo's viewer key: {e}"))?;
+    println!(
+        "wns demo: open http://{addr}/login?key={key} (dashboard, logged in), http://{addr}/metrics, http://{addr}/healthz"
+    );
     println!("wns demo: database {DB_FILE} (SQLite, WAL) in {}", std::env::current_dir()?.display());
     println!(
         "wns demo: NetSuite simulator {} (account {ACCOUNT}, {} items, {} locations; sales orders at {0}/_sim/records/salesOrder)",
@@ -252,6 +260,7 @@ fn settings(addr: SocketAddr, ns: &RunningNetSuite, woo: &RunningWoo, c: &Catalo
             ..StockSettings::new(c.locations.clone())
         }),
         log: defaults.log,
+        api: defaults.api,
     }
 }
 

@@ -8,6 +8,16 @@ pub(crate) fn serialize_secret<S: serde::Serializer>(s: &SecretString, ser: S) -
     ser.serialize_str(s.expose_secret())
 }
 
+pub(crate) fn serialize_optional_secret<S: serde::Serializer>(
+    s: &Option<SecretString>,
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    match s {
+        Some(s) => ser.serialize_some(s.expose_secret()),
+        None => ser.serialize_none(),
+    }
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages and logs.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {

@@ -18,7 +18,16 @@ use wns::{
 };
 
 async fn get(app: axum::Router, path: &str) -> (StatusCode, String) {
-    let res = app.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+    get_as(app, path, None).await
+}
+
+/// With `key` as the operator key (`Authorization: Bearer`).
+async fn get_as(app: axum::Router, path: &str, key: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::get(path);
+    if let Some(k) = key {
+        req = req.header("authorization", format!("Bearer {k}"));
+    }
+    let res = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
     let status = res.status();
     let body = res.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8(body.to_vec()).unwrap())
@@ -72,7 +81,10 @@ async fn metrics_show_queue_depth_attempts_and_durations_in_prometheus_format() 
 async fn a_job_view_shows_its_attempts_and_an_unknown_job_is_a_404() {
     let db = TestDb::sqlite();
     let store = db.store(1).await;
-    let queue = Queue::new(store, Arc::new(ManualClock::new(0)), RetryPolicy::default());
+    let queue = Queue::new(store.clone(), Arc::new(ManualClock::new(0)), RetryPolicy::default());
+    let key = wns::api::auth::create_key(&store, "test", &[wns::api::auth::Cap::View].into_iter().collect(), 0)
+        .await
+        .unwrap();
     let id = queue.enqueue(NewJob::new("order", "order:9", json!({}))).await.unwrap();
     let worker = Worker::new(
         queue.clone(),
@@ -81,12 +93,15 @@ async fn a_job_view_shows_its_attempts_and_an_unknown_job_is_a_404() {
     );
     worker.drain().await.unwrap();
     let app = router(AppState::new(queue, Arc::new(Metrics::new())));
-    let (status, body) = get(app.clone(), &format!("/api/v1/jobs/{id}")).await;
+    let (status, body) = get_as(app.clone(), &format!("/api/v1/jobs/{id}"), Some(&key)).await;
     assert_eq!(status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["state"], "dead");
     assert_eq!(v["history"][0]["outcome"], "dead");
     assert_eq!(v["history"][0]["error"], "customer rejected");
-    let (status, body) = get(app, "/api/v1/jobs/999999").await;
-    assert_eq!((status, body.as_str()), (StatusCode::NOT_FOUND, "{\"error\":\"no job 999999\"}"));
+    let (status, body) = get_as(app, "/api/v1/jobs/999999", Some(&key)).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::NOT_FOUND, "{\"error\":{\"code\":\"not_found\",\"message\":\"no job 999999\"}}")
+    );
 }

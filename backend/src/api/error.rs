@@ -1,9 +1,10 @@
-//! One error type for every HTTP handler: explicit status codes, plain messages for the client,
-//! and opaque 5xx bodies (the cause goes to the log, never to the caller).
+//! One error type for every HTTP handler: explicit status codes, one JSON shape
+//! `{"error": {"code", "message", "fields"?}}` with a message a person can act on, and opaque 5xx
+//! bodies (the cause goes to the log, never to the caller).
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde_json::json;
@@ -14,6 +15,12 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// No credential, or one that does not verify: 401 with `WWW-Authenticate: Bearer`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid caller without the capability the route needs.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
     #[error("internal error")]
@@ -26,18 +33,30 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let (status, code) = self.status_and_code();
         if status.is_server_error() {
             tracing::error!(error = ?self_source(&self), "{self}");
         }
-        (status, Json(json!({ "error": self.to_string() }))).into_response()
+        let mut res = (status, Json(json!({ "error": { "code": code, "message": self.to_string() } }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"wns\""));
+        }
+        res
     }
 }
 

@@ -1,5 +1,6 @@
 //! The HTTP surface, one module per resource, each with its own `router()`.
 
+pub mod auth;
 mod dashboard;
 mod error;
 mod health;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub webhook_max_body: usize,
     /// The supervised background loops `/healthz` reports; empty unless the app runs some.
     pub loops: Arc<LoopHealth>,
+    /// How callers of `/api/v1` and `/` authenticate (`[api]`).
+    pub api: Arc<auth::ApiSettings>,
 }
 
 impl AppState {
@@ -34,7 +37,13 @@ impl AppState {
     pub fn new(queue: Queue, metrics: Arc<Metrics>) -> AppState {
         let webhooks = Arc::new(Receiver::new(queue.clone()));
         let loops = Arc::new(LoopHealth::for_queue(&queue, &metrics));
-        AppState { queue, metrics, webhooks, webhook_secret: None, webhook_max_body: 2 * 1024 * 1024, loops }
+        let api = Arc::new(auth::ApiSettings::default());
+        AppState { queue, metrics, webhooks, webhook_secret: None, webhook_max_body: 2 * 1024 * 1024, loops, api }
+    }
+
+    pub fn with_api(mut self, api: auth::ApiSettings) -> AppState {
+        self.api = Arc::new(api);
+        self
     }
 
     pub fn with_webhook_secret(mut self, secret: SecretString) -> AppState {
@@ -44,11 +53,23 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    let people = Router::new().merge(queue::router()).merge(dashboard::router()).layer(cors(&state.api.cors_origins));
     Router::new()
         .merge(health::router())
-        .merge(queue::router())
-        .merge(dashboard::router())
+        .merge(people)
         .merge(webhooks::router(state.webhook_max_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Only the configured WordPress admin origins may call the API from a browser page; for any
+/// other origin the answer carries no `Access-Control-Allow-Origin`, so the browser withholds it.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderValue, Method, header};
+    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600))
 }

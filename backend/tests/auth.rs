@@ -1,0 +1,255 @@
+//! Nothing under `/api/v1` or `/` answers without a credential, on SQLite and PostgreSQL: user
+//! tokens the WordPress plugin mints (signature, audience, issuer, expiry, life, capabilities),
+//! operator keys (created, used, revoked), the status page's sign-in, CORS for the configured
+//! origins only, and `wns serve` refusing to listen beyond loopback with no way to authenticate.
+
+#[macro_use]
+#[path = "support/both.rs"]
+mod both;
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use wns::{
+    api::{
+        AppState,
+        auth::{ApiSettings, Cap, Claims, create_key, revoke_key},
+        router,
+    },
+    clock::ManualClock,
+    metrics::Metrics,
+    queue::{Handlers, NewJob, Outcome, Queue, RetryPolicy, Worker, WorkerOptions},
+    store::{Backend, Store},
+    testing::TestDb,
+};
+
+const SECRET: &str = "a-shared-secret-of-at-least-32-chars!!";
+const SITE: &str = "https://shop.example";
+/// The manual clock's start, in ms.
+const NOW_MS: i64 = 1_764_000_000_000;
+const NOW: u64 = (NOW_MS / 1000) as u64;
+
+struct Harness {
+    _db: TestDb,
+    store: Store,
+    queue: Queue,
+    app: axum::Router,
+}
+
+async fn harness(backend: Backend) -> Harness {
+    wns::testing::init_logs();
+    let db = TestDb::new(backend).await;
+    let store = db.store(4).await;
+    let queue = Queue::new(store.clone(), Arc::new(ManualClock::new(NOW_MS)), RetryPolicy::default());
+    let api = ApiSettings {
+        jwt_secret: Some(SECRET.into()),
+        sites: vec![SITE.into()],
+        leeway_secs: 30,
+        cors_origins: vec![SITE.into()],
+    };
+    let app = router(AppState::new(queue.clone(), Arc::new(Metrics::new())).with_api(api));
+    Harness { _db: db, store, queue, app }
+}
+
+fn claims(caps: &[&str]) -> Claims {
+    Claims {
+        iss: SITE.into(),
+        sub: "7".into(),
+        name: "Mia Merchandiser".into(),
+        aud: "wns".into(),
+        caps: caps.iter().map(|c| c.to_string()).collect(),
+        iat: NOW - 60,
+        exp: NOW + 540,
+    }
+}
+
+fn token(c: &Claims, secret: &str) -> String {
+    jsonwebtoken::encode(&Header::default(), c, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+}
+
+impl Harness {
+    async fn call(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8_lossy(&body).to_string())
+    }
+
+    async fn get(&self, path: &str, bearer: Option<&str>) -> (StatusCode, String) {
+        let mut req = Request::get(path);
+        if let Some(t) = bearer {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let (status, _, body) = self.call(req.body(Body::empty()).unwrap()).await;
+        (status, body)
+    }
+
+    async fn post(&self, path: &str, bearer: &str) -> (StatusCode, String) {
+        let req = Request::post(path).header(header::AUTHORIZATION, format!("Bearer {bearer}")).body(Body::empty());
+        let (status, _, body) = self.call(req.unwrap()).await;
+        (status, body)
+    }
+
+    async fn dead_job(&self) -> i64 {
+        let id = self.queue.enqueue(NewJob::new("woo.order", "order:9", json!({}))).await.unwrap();
+        let handlers = Handlers::new().on("woo.order", |_| async { Outcome::Dead { error: "gave up".into() } });
+        Worker::new(self.queue.clone(), handlers, WorkerOptions::new("w")).drain().await.unwrap();
+        id.0
+    }
+}
+
+fn message(body: &str) -> String {
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON error body: {body}"));
+    v["error"]["message"].as_str().unwrap_or_default().to_string()
+}
+
+async fn no_credential_is_401_with_what_to_send(b: Backend) {
+    let h = harness(b).await;
+    let (status, headers, body) = h.call(Request::get("/api/v1/queue").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(headers.get(header::WWW_AUTHENTICATE).is_some());
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], "unauthorized");
+    assert!(message(&body).contains("Authorization: Bearer"), "{body}");
+    let (status, _) = h.get("/api/v1/jobs/1", Some("not-a-jwt")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_valid_user_token_may_view(b: Backend) {
+    let h = harness(b).await;
+    let (status, body) = h.get("/api/v1/queue", Some(&token(&claims(&["view"]), SECRET))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn bad_user_tokens_are_refused_each_with_its_reason(b: Backend) {
+    let h = harness(b).await;
+    let base = claims(&["view", "replay"]);
+    let cases: Vec<(Claims, &str, &str)> = vec![
+        (Claims { exp: NOW - 31, iat: NOW - 600, ..base.clone() }, SECRET, "expired"),
+        (base.clone(), "another-secret-of-at-least-32-chars!!!!", "signature"),
+        (Claims { aud: "someone-else".into(), ..base.clone() }, SECRET, "`aud`"),
+        (Claims { iss: "https://other.example".into(), ..base.clone() }, SECRET, "api.sites"),
+        (Claims { iat: NOW - 60, exp: NOW + 3600, ..base.clone() }, SECRET, "life"),
+    ];
+    for (c, secret, why) in cases {
+        let (status, body) = h.get("/api/v1/queue", Some(&token(&c, secret))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{why}: {body}");
+        assert!(message(&body).contains(why), "{why}: {body}");
+    }
+    // Within the clock skew an expired token still passes.
+    let (status, _) = h.get("/api/v1/queue", Some(&token(&Claims { exp: NOW - 20, ..base }, SECRET))).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+async fn a_missing_capability_is_403_and_the_right_one_replays(b: Backend) {
+    let h = harness(b).await;
+    let job = h.dead_job().await;
+    let viewer = token(&claims(&["view"]), SECRET);
+    let (status, body) = h.post(&format!("/api/v1/jobs/{job}/replay"), &viewer).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(message(&body).contains("`replay`") && message(&body).contains("Mia Merchandiser"), "{body}");
+    let manager = token(&claims(&["view", "replay"]), SECRET);
+    let (status, body) = h.post(&format!("/api/v1/jobs/{job}/replay"), &manager).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["result"], "requeued");
+    let (status, body) = h.post(&format!("/api/v1/jobs/{job}/replay"), &manager).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "not dead any more: {body}");
+    let (status, _) = h.post("/api/v1/jobs/987654/replay", &manager).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn an_operator_key_works_until_it_is_revoked(b: Backend) {
+    let h = harness(b).await;
+    let caps = [Cap::View].into_iter().collect();
+    let key = create_key(&h.store, "grafana", &caps, NOW_MS).await.unwrap();
+    assert!(key.starts_with("wns_") && key.len() == 47, "{key}");
+    assert!(create_key(&h.store, "grafana", &caps, NOW_MS).await.unwrap_err().contains("exists"));
+    let stored: String = sqlx::query_scalar("select key_hash from api_keys").fetch_one(h.store.pool()).await.unwrap();
+    assert!(!stored.contains(&key[4..]), "only the hash is stored");
+    let (status, _) = h.get("/api/v1/queue", Some(&key)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = h.post("/api/v1/jobs/1/replay", &key).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a view key may not replay");
+    assert!(revoke_key(&h.store, "grafana", NOW_MS).await.unwrap());
+    let (status, body) = h.get("/api/v1/queue", Some(&key)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(message(&body).contains("revoked"), "{body}");
+    let (status, _) = h.get("/api/v1/queue", Some("wns_thisKeyWasNeverMadeByAnyoneAtAllNoNoNoNoNoNo")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+async fn the_status_page_asks_for_a_key_and_keeps_it_in_an_httponly_cookie(b: Backend) {
+    let h = harness(b).await;
+    let (status, body) = h.get("/", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("<form method=\"post\" action=\"/login\""), "{body}");
+    let key = create_key(&h.store, "ops", &[Cap::View].into_iter().collect(), NOW_MS).await.unwrap();
+    let form = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("key={key}")))
+        .unwrap();
+    let (status, headers, _) = h.call(form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap().to_string();
+    for path in ["/", "/api/v1/queue"] {
+        let req = Request::get(path).header(header::COOKIE, pair.clone()).body(Body::empty()).unwrap();
+        assert_eq!(h.call(req).await.0, StatusCode::OK, "{path} with the cookie");
+    }
+    let bad = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("key=wns_wrong"))
+        .unwrap();
+    let (status, _, body) = h.call(bad).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("unknown operator key"), "{body}");
+}
+
+async fn only_the_configured_origins_may_call_from_a_browser(b: Backend) {
+    let h = harness(b).await;
+    let preflight = |origin: &str| {
+        Request::options("/api/v1/queue")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (_, headers, _) = h.call(preflight(SITE)).await;
+    assert_eq!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).and_then(|v| v.to_str().ok()), Some(SITE));
+    let (_, headers, _) = h.call(preflight("https://evil.example")).await;
+    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none(), "a foreign origin gets no CORS grant");
+}
+
+async fn serve_refuses_to_listen_beyond_loopback_with_no_way_to_authenticate(b: Backend) {
+    wns::testing::init_logs();
+    let db = TestDb::new(b).await;
+    let store = db.store(2).await;
+    let queue = Queue::new(store.clone(), Arc::new(ManualClock::new(NOW_MS)), RetryPolicy::default());
+    let mut settings = wns::config::Settings::default();
+    settings.server.bind = "0.0.0.0:0".parse().unwrap();
+    let err = wns::app::Application::with_queue(&settings, queue.clone(), Handlers::new()).await.err().unwrap();
+    let err = format!("{err:#}");
+    assert!(err.contains("refusing to listen on 0.0.0.0") && err.contains("wns keys create"), "{err}");
+    create_key(&store, "ops", &[Cap::View].into_iter().collect(), NOW_MS).await.unwrap();
+    assert!(wns::app::Application::with_queue(&settings, queue, Handlers::new()).await.is_ok(), "a key is a way in");
+}
+
+on_both_databases!(
+    no_credential_is_401_with_what_to_send,
+    a_valid_user_token_may_view,
+    bad_user_tokens_are_refused_each_with_its_reason,
+    a_missing_capability_is_403_and_the_right_one_replays,
+    an_operator_key_works_until_it_is_revoked,
+    the_status_page_asks_for_a_key_and_keeps_it_in_an_httponly_cookie,
+    only_the_configured_origins_may_call_from_a_browser,
+    serve_refuses_to_listen_beyond_loopback_with_no_way_to_authenticate,
+);
