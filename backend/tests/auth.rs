@@ -40,6 +40,7 @@ struct Harness {
     _db: TestDb,
     store: Store,
     queue: Queue,
+    clock: ManualClock,
     app: axum::Router,
 }
 
@@ -47,15 +48,18 @@ async fn harness(backend: Backend) -> Harness {
     wns::testing::init_logs();
     let db = TestDb::new(backend).await;
     let store = db.store(4).await;
-    let queue = Queue::new(store.clone(), Arc::new(ManualClock::new(NOW_MS)), RetryPolicy::default());
+    let clock = ManualClock::new(NOW_MS);
+    let queue = Queue::new(store.clone(), Arc::new(clock.clone()), RetryPolicy::default());
     let api = ApiSettings {
         jwt_secret: Some(SECRET.into()),
         sites: vec![SITE.into()],
         leeway_secs: 30,
         cors_origins: vec![SITE.into()],
+        requests_per_minute: 60,
+        burst: 20,
     };
     let app = router(AppState::new(queue.clone(), Arc::new(Metrics::new())).with_api(api));
-    Harness { _db: db, store, queue, app }
+    Harness { _db: db, store, queue, clock, app }
 }
 
 fn claims(caps: &[&str]) -> Claims {
@@ -243,7 +247,26 @@ async fn serve_refuses_to_listen_beyond_loopback_with_no_way_to_authenticate(b: 
     assert!(wns::app::Application::with_queue(&settings, queue, Handlers::new()).await.is_ok(), "a key is a way in");
 }
 
+/// 20 at once, then one a second (60 a minute): the 21st is 429 with `Retry-After`; another
+/// caller is not affected, and a second later the first may call again.
+async fn each_caller_is_rate_limited_on_its_own(b: Backend) {
+    let h = harness(b).await;
+    let mia = token(&claims(&["view"]), SECRET);
+    for n in 0..20 {
+        assert_eq!(h.get("/api/v1/queue", Some(&mia)).await.0, StatusCode::OK, "request {n}");
+    }
+    let req = Request::get("/api/v1/queue").header(header::AUTHORIZATION, format!("Bearer {mia}")).body(Body::empty());
+    let (status, headers, body) = h.call(req.unwrap()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("1"));
+    let other = token(&Claims { sub: "8".into(), ..claims(&["view"]) }, SECRET);
+    assert_eq!(h.get("/api/v1/queue", Some(&other)).await.0, StatusCode::OK, "another user has their own bucket");
+    h.clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(h.get("/api/v1/queue", Some(&mia)).await.0, StatusCode::OK);
+}
+
 on_both_databases!(
+    each_caller_is_rate_limited_on_its_own,
     no_credential_is_401_with_what_to_send,
     a_valid_user_token_may_view,
     bad_user_tokens_are_refused_each_with_its_reason,

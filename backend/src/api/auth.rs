@@ -71,7 +71,7 @@ impl Cap {
 }
 
 /// `[api]`: how WordPress users and operators prove who they are.
-#[derive(Clone, Default, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiSettings {
     /// The secret the WordPress plugin signs user tokens with (32 characters at least).
@@ -86,10 +86,37 @@ pub struct ApiSettings {
     /// Browser origins (the WordPress admin's) allowed to call `/api/v1` from a page.
     #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// Requests each caller may make per minute, on average…
+    #[serde(default = "default_rate")]
+    pub requests_per_minute: u32,
+    /// … and at once after a quiet spell.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+}
+
+fn default_rate() -> u32 {
+    600
+}
+
+fn default_burst() -> u32 {
+    120
 }
 
 fn default_leeway() -> u64 {
     30
+}
+
+impl Default for ApiSettings {
+    fn default() -> ApiSettings {
+        ApiSettings {
+            jwt_secret: None,
+            sites: Vec::new(),
+            leeway_secs: default_leeway(),
+            cors_origins: Vec::new(),
+            requests_per_minute: default_rate(),
+            burst: default_burst(),
+        }
+    }
 }
 
 impl std::fmt::Debug for ApiSettings {
@@ -115,6 +142,9 @@ impl ApiSettings {
         }
         if self.jwt_secret.is_some() && self.sites.is_empty() {
             return Err(("api.sites", "list the WordPress site URLs whose user tokens wns accepts".into()));
+        }
+        if self.requests_per_minute == 0 || self.burst == 0 {
+            return Err(("api.requests_per_minute", "requests_per_minute and burst must be at least 1".into()));
         }
         if self.leeway_secs > 300 {
             return Err(("api.leeway_secs", "must be at most 300".into()));
@@ -178,10 +208,41 @@ impl FromRequestParts<AppState> for Caller {
                 "no credential: send `Authorization: Bearer <token>` with a user token from the WordPress plugin or an operator key from `wns keys create`".into(),
             )
         })?;
-        if token.starts_with(KEY_PREFIX) {
-            return key_caller(state.queue.store(), &token, state.queue.now()).await;
+        let caller = if token.starts_with(KEY_PREFIX) {
+            key_caller(state.queue.store(), &token, state.queue.now()).await?
+        } else {
+            user_caller(&state.api, &token, (state.queue.now() / 1000).max(0) as u64)?
+        };
+        state.limits.admit(&caller.who, state.queue.now(), &state.api)?;
+        Ok(caller)
+    }
+}
+
+/// Per-caller token buckets: each caller gets `burst` requests at once and `requests_per_minute`
+/// on average; beyond that 429 with `Retry-After`. In-process (each replica counts its own), on
+/// the queue's clock, so tests move time instead of sleeping.
+#[derive(Default)]
+pub struct RateLimits {
+    buckets: std::sync::Mutex<std::collections::HashMap<String, (f64, i64)>>,
+}
+
+impl RateLimits {
+    fn admit(&self, who: &str, now_ms: i64, s: &ApiSettings) -> Result<(), ApiError> {
+        let per_ms = f64::from(s.requests_per_minute) / 60_000.0;
+        let burst = f64::from(s.burst);
+        let mut buckets = self.buckets.lock().expect("rate limit lock");
+        if buckets.len() > 10_000 {
+            buckets.retain(|_, (tokens, at)| *tokens + (now_ms - *at) as f64 * per_ms < burst);
         }
-        user_caller(&state.api, &token, (state.queue.now() / 1000).max(0) as u64)
+        let (tokens, at) = buckets.entry(who.to_string()).or_insert((burst, now_ms));
+        *tokens = (*tokens + (now_ms - *at).max(0) as f64 * per_ms).min(burst);
+        *at = now_ms;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            return Ok(());
+        }
+        let wait_secs = ((1.0 - *tokens) / per_ms / 1000.0).ceil().max(1.0) as u64;
+        Err(ApiError::TooManyRequests { retry_after_secs: wait_secs, who: who.to_string() })
     }
 }
 

@@ -30,6 +30,8 @@ pub struct AppState {
     pub loops: Arc<LoopHealth>,
     /// How callers of `/api/v1` and `/` authenticate (`[api]`).
     pub api: Arc<auth::ApiSettings>,
+    /// Per-caller rate limits of `/api/v1`.
+    pub limits: Arc<auth::RateLimits>,
 }
 
 impl AppState {
@@ -38,7 +40,17 @@ impl AppState {
         let webhooks = Arc::new(Receiver::new(queue.clone()));
         let loops = Arc::new(LoopHealth::for_queue(&queue, &metrics));
         let api = Arc::new(auth::ApiSettings::default());
-        AppState { queue, metrics, webhooks, webhook_secret: None, webhook_max_body: 2 * 1024 * 1024, loops, api }
+        let limits = Arc::new(auth::RateLimits::default());
+        AppState {
+            queue,
+            metrics,
+            webhooks,
+            webhook_secret: None,
+            webhook_max_body: 2 * 1024 * 1024,
+            loops,
+            api,
+            limits,
+        }
     }
 
     pub fn with_api(mut self, api: auth::ApiSettings) -> AppState {
@@ -53,7 +65,16 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let people = Router::new().merge(queue::router()).merge(dashboard::router()).layer(cors(&state.api.cors_origins));
+    // People's routes: small bodies, a bounded time per request, browsers only from the admin.
+    let people = Router::new()
+        .merge(queue::router())
+        .merge(dashboard::router())
+        .layer(axum::extract::DefaultBodyLimit::max(PEOPLE_MAX_BODY))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(30),
+        ))
+        .layer(cors(&state.api.cors_origins));
     Router::new()
         .merge(health::router())
         .merge(people)
@@ -61,6 +82,9 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
+
+/// The largest request body `/api/v1` and the status page accept (a batch of 500 ids is ~5 KB).
+const PEOPLE_MAX_BODY: usize = 256 * 1024;
 
 /// Only the configured WordPress admin origins may call the API from a browser page; for any
 /// other origin the answer carries no `Access-Control-Allow-Origin`, so the browser withholds it.
