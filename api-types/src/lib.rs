@@ -124,3 +124,83 @@ mod tests {
         assert_eq!(s.total(JobState::Blocked), 0);
     }
 }
+
+/// Where one WooCommerce order is on its way to NetSuite, as the orders list badge shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSyncState {
+    /// wns has the order and will post it shortly.
+    Waiting,
+    /// Posting failed for a passing reason; wns tries again at `next_attempt_at`.
+    Retrying,
+    /// A person must fix something first (`blocked` says what and who).
+    Blocked,
+    /// wns gave up after its attempts; a person can replay it.
+    Failed,
+    /// NetSuite has the sales order.
+    Posted,
+    /// NetSuite has started fulfilling it; later edits in WooCommerce are not carried over.
+    Fulfilled,
+    /// The order was cancelled or deleted and its sales order lines closed.
+    Closed,
+    /// wns has seen the order but its WooCommerce status is not one it posts (pending, on-hold…).
+    NotPosted,
+    /// wns has never heard of this order.
+    Unknown,
+}
+
+/// What holds an order back, and who fixes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockedReason {
+    pub owner: Owner,
+    /// The cause as wns tracks it: `sku:<SKU>`, `order:<id>:customer`, `item:<id>`…
+    pub cause: String,
+    /// What happened, in words.
+    pub message: String,
+    /// What to do about it, in words.
+    pub fix: String,
+}
+
+/// One order's status: `POST /api/v1/orders/status` answers one per id asked for, in that order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderStatus {
+    pub order_id: u64,
+    pub state: OrderSyncState,
+    /// NetSuite's internal id of the sales order, and its document number (`SO1042`).
+    pub netsuite_id: Option<String>,
+    pub netsuite_number: Option<String>,
+    /// The sales order in NetSuite's UI, when wns knows the account.
+    pub netsuite_url: Option<String>,
+    /// `retrying`: when wns tries again (milliseconds since the Unix epoch, UTC).
+    pub next_attempt_at: Option<i64>,
+    pub blocked: Option<BlockedReason>,
+    /// `retrying` / `failed`: the last error, in words.
+    pub last_error: Option<String>,
+}
+
+/// `POST /api/v1/orders/status`: up to 500 WooCommerce order ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderStatusRequest {
+    pub ids: Vec<u64>,
+}
+
+/// An open exception as a screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionView {
+    pub kind: String,
+    pub owner: Owner,
+    pub entity: String,
+    pub message: String,
+    pub fix: String,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub count: i64,
+}
+
+/// `GET /api/v1/orders/{id}/timeline`: the order's status, every attempt to post it, and what is open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderTimeline {
+    pub status: OrderStatus,
+    pub attempts: Vec<JobAttempt>,
+    pub exceptions: Vec<ExceptionView>,
+}

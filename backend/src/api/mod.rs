@@ -4,6 +4,7 @@ pub mod auth;
 mod dashboard;
 mod error;
 mod health;
+pub mod orders;
 mod queue;
 mod webhooks;
 
@@ -32,6 +33,8 @@ pub struct AppState {
     pub api: Arc<auth::ApiSettings>,
     /// Per-caller rate limits of `/api/v1`.
     pub limits: Arc<auth::RateLimits>,
+    /// The NetSuite account id, for links into its UI; `None` until `[netsuite]` is configured.
+    pub netsuite_account: Option<String>,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
             loops,
             api,
             limits,
+            netsuite_account: None,
         }
     }
 
@@ -68,6 +72,7 @@ pub fn router(state: AppState) -> Router {
     // People's routes: small bodies, a bounded time per request, browsers only from the admin.
     let people = Router::new()
         .merge(queue::router())
+        .merge(orders::router())
         .merge(dashboard::router())
         .layer(axum::extract::DefaultBodyLimit::max(PEOPLE_MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
