@@ -2,6 +2,41 @@
 //! operations, ecommerce, customer service), what happened in words, and the fix. Raising the
 //! same exception again (same kind and entity) counts it instead of adding a row, so a problem
 //! that repeats a thousand times is one line with a count, not a thousand lines nobody reads.
+//!
+//! Exceptions manage themselves: each closes when wns sees its cause gone, and the row records
+//! how it ended ([`Resolution`], column `resolution`). Raised again after that, it is a new row.
+//!
+//! | kind (entity) | closes by itself when | resolution |
+//! |---|---|---|
+//! | `unmapped_sku` (`sku:<SKU>`) | a mapping is saved, or NetSuite has an item named after the SKU | `sku_mapped` |
+//! | | an order with the SKU is posted | `order_posted` |
+//! | `missing_sku`, `customer_rejected`, `sales_order_rejected` (`order:<id>`) | the order is posted | `order_posted` |
+//! | | the order is cancelled, trashed or deleted in WooCommerce | `order_cancelled` |
+//! | `item_not_sellable` (`item:<id>`) | an order with the item is posted | `order_posted` |
+//! | `tax_difference` (`order:<id>`) | NetSuite tax: the order is posted within the tolerance (approved) | `order_posted` |
+//! | | WooCommerce tax: a later read-back finds NetSuite's total equal to WooCommerce's | `totals_match` |
+//! | | the order is cancelled, trashed or deleted | `order_cancelled` |
+//! | `netsuite_login` (`netsuite`) | the recheck logs in, or an order is posted | `login_ok`, `order_posted` |
+//! | `webhook_miss` (`order:<id>`) | the order the sweep found is processed (posted, closed or left as it is) | `order_posted`, `order_processed` |
+//! | `webhook_malformed` (`delivery:<id>`) | a later delivery from the same webhook is accepted | `webhook_delivered` |
+//! | `webhook_disabled` (`webhook:<id>`) | a delivery from the re-enabled webhook is accepted | `webhook_delivered` |
+//! | `stock_drift` (`sku:<SKU>`) | a drift check or the reconciliation sees WooCommerce at wns's figure | `stock_corrected` |
+//! | | wns writes the SKU and WooCommerce answers wns's figure | `stock_written` |
+//! | `stock_item_rejected`, `stock_stale` (`sku:<SKU>`) | WooCommerce confirms a write of the SKU | `stock_written` |
+//! | `stock_stale` (`stock`) | a stock cycle succeeds within the limit again | `cycle_succeeded` |
+//! | `stock_unreadable` (`sku:<SKU>`) | a full pass reads a number for the SKU at every web-store location | `stock_read` |
+//!
+//! The webhook kinds, decided: a `webhook_miss` is information (the sweep already queued the
+//! order), so it closes once that order has been processed. A `webhook_malformed` body names no
+//! order (it is not JSON, or has no id) and that order is caught up by the sweep anyway; what it
+//! says is that the store's payloads were broken, so it closes when the same webhook (by its
+//! `X-WC-Webhook-ID`, else its topic) next has a delivery accepted. A new malformed delivery is a
+//! new row.
+//!
+//! Two kinds stay for a person ([`Resolution::Fixed`]), because wns cannot see their cause go:
+//! `webhook_unsigned` (`quarantine`) comes from whoever posts to wns's address, and a quiet spell
+//! proves nothing; `changed_after_fulfilment` is settled by hand in NetSuite (or with a credit
+//! memo), which wns does not read.
 
 use sqlx::AnyConnection;
 use wns_api_types::Owner;
@@ -148,17 +183,141 @@ impl Exception {
     }
 }
 
-/// Marks the open exception of this kind and entity resolved (the cause was fixed).
-pub async fn resolve(store: &Store, kind: ExceptionKind, entity_key: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "update exceptions set resolved_at = $1 where kind = $2 and entity_key = $3 and resolved_at is null",
+/// How an exception ended: what removed its cause (column `resolution`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// A person marked it fixed.
+    Fixed,
+    /// The SKU got its NetSuite item: a saved mapping, or an item with the SKU as its name.
+    SkuMapped,
+    /// The order (or one with the SKU or item) was posted to NetSuite.
+    OrderPosted,
+    /// The order was cancelled, trashed or deleted in WooCommerce: nothing left to post.
+    OrderCancelled,
+    /// The order the sweep found was processed without a post (closed, unchanged, not synced).
+    OrderProcessed,
+    /// NetSuite's total, read back, equals WooCommerce's.
+    TotalsMatch,
+    /// A NetSuite login worked again.
+    LoginOk,
+    /// WooCommerce delivered from the webhook again.
+    WebhookDelivered,
+    /// WooCommerce shows wns's figure again (a drift check or the reconciliation saw it).
+    StockCorrected,
+    /// wns wrote the SKU and WooCommerce confirmed it.
+    StockWritten,
+    /// A stock cycle succeeded again.
+    CycleSucceeded,
+    /// NetSuite answered a number for the SKU again.
+    StockRead,
+}
+
+impl Resolution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Fixed => "fixed",
+            Resolution::SkuMapped => "sku_mapped",
+            Resolution::OrderPosted => "order_posted",
+            Resolution::OrderCancelled => "order_cancelled",
+            Resolution::OrderProcessed => "order_processed",
+            Resolution::TotalsMatch => "totals_match",
+            Resolution::LoginOk => "login_ok",
+            Resolution::WebhookDelivered => "webhook_delivered",
+            Resolution::StockCorrected => "stock_corrected",
+            Resolution::StockWritten => "stock_written",
+            Resolution::CycleSucceeded => "cycle_succeeded",
+            Resolution::StockRead => "stock_read",
+        }
+    }
+}
+
+/// Marks the open exception of this kind and entity resolved, recording how it ended.
+pub async fn resolve(
+    store: &Store,
+    kind: ExceptionKind,
+    entity_key: &str,
+    resolution: Resolution,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(resolve_any(store, &[kind], &[entity_key], resolution, now).await? > 0)
+}
+
+/// Resolves the open exceptions of any of `kinds` on any of `entity_keys` (every pair: give kinds
+/// and keys whose prefixes do not cross, e.g. `sku:` keys only with the SKU kinds). Returns how
+/// many closed. It reads first and writes only when something is open: callers run it on every
+/// order and stock write, and on SQLite an update that changes nothing still waits for the one
+/// writer.
+pub async fn resolve_any(
+    store: &Store,
+    kinds: &[ExceptionKind],
+    entity_keys: &[&str],
+    resolution: Resolution,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    if kinds.is_empty() {
+        return Ok(0);
+    }
+    let mut total = 0;
+    let params = |from: usize, n: usize| (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    // Bind parameters stay well below SQLite's and PostgreSQL's limits.
+    for keys in entity_keys.chunks(500) {
+        let sql = format!(
+            "select id from exceptions where resolved_at is null and kind in ({}) and entity_key in ({})",
+            params(1, kinds.len()),
+            params(1 + kinds.len(), keys.len())
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for kind in kinds {
+            q = q.bind(kind.as_str());
+        }
+        for key in keys {
+            q = q.bind(*key);
+        }
+        let ids = q.fetch_all(store.pool()).await?;
+        if ids.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "update exceptions set resolved_at = $1, resolution = $2 where resolved_at is null and id in ({})",
+            params(3, ids.len())
+        );
+        let mut q = sqlx::query(&sql).bind(now).bind(resolution.as_str());
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        let closed = q.execute(store.pool()).await?.rows_affected();
+        tracing::info!(
+            kinds = ?kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            resolution = resolution.as_str(),
+            closed,
+            "exceptions resolved"
+        );
+        total += closed;
+    }
+    Ok(total)
+}
+
+/// The entity keys of the open exceptions of `kind` (to resolve only what is open, without a
+/// statement per candidate).
+pub async fn open_keys(store: &Store, kind: ExceptionKind) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select entity_key from exceptions where kind = $1 and resolved_at is null")
+        .bind(kind.as_str())
+        .fetch_all(store.pool())
+        .await
+}
+
+/// How the latest resolved exception of this kind and entity ended (`None`: never resolved, or
+/// resolved before resolutions were recorded).
+pub async fn resolution(store: &Store, kind: ExceptionKind, entity_key: &str) -> Result<Option<String>, sqlx::Error> {
+    let r: Option<Option<String>> = sqlx::query_scalar(
+        "select resolution from exceptions where kind = $1 and entity_key = $2 and resolved_at is not null \
+         order by resolved_at desc, id desc limit 1",
     )
-    .bind(now)
     .bind(kind.as_str())
     .bind(entity_key)
-    .execute(store.pool())
+    .fetch_optional(store.pool())
     .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(r.flatten())
 }
 
 /// Open exceptions, newest first; `kind` narrows to one kind.

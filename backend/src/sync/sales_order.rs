@@ -9,7 +9,9 @@
 //! the lines' 0.49).
 //!
 //! SKUs resolve through `sku_map`, filled from NetSuite's items by `itemid` when they match; a SKU
-//! nobody mapped blocks the order on `sku:<SKU>` (owner: ecommerce) until a mapping is saved.
+//! nobody mapped blocks the order on `sku:<SKU>` (owner: ecommerce) until a mapping is saved. Its
+//! `unmapped_sku` exception closes (`sku_mapped`) when the mapping is saved or NetSuite's item is
+//! found, and at the latest (`order_posted`) when an order with the SKU is posted.
 
 use std::collections::BTreeMap;
 
@@ -189,6 +191,7 @@ pub async fn resolve_skus(
         let q = WindowedQuery::new("SELECT id, itemid FROM item", "id")
             .and(format!("itemid IN {}", in_list(missing.iter().copied())))
             .and("isinactive = 'F'");
+        let mut remembered = Vec::new();
         for row in ns.suiteql_all(Lane::Orders, &q).await? {
             let (Some(id), Some(itemid)) = (row.get("id"), row.get("itemid")) else { continue };
             sqlx::query(
@@ -201,7 +204,12 @@ pub async fn resolve_skus(
             .execute(store.pool())
             .await?;
             found.insert(itemid.to_string(), id.to_string());
+            remembered.push(format!("sku:{itemid}"));
         }
+        // An item created in NetSuite under the SKU maps it as a saved mapping would.
+        let keys: Vec<&str> = remembered.iter().map(String::as_str).collect();
+        exceptions::resolve_any(store, &[ExceptionKind::UnmappedSku], &keys, exceptions::Resolution::SkuMapped, now)
+            .await?;
     }
     match skus.iter().find(|s| !found.contains_key(**s)) {
         Some(sku) => Err(MappingError::Unmapped(sku.to_string())),
@@ -233,7 +241,14 @@ pub async fn save_mapping(
     let requeued = queue.requeue_cause_in(&mut tx, &format!("sku:{sku}")).await?;
     tx.commit().await?;
     queue.wake_all_if(requeued);
-    exceptions::resolve(queue.store(), ExceptionKind::UnmappedSku, &format!("sku:{sku}"), queue.now()).await?;
+    exceptions::resolve(
+        queue.store(),
+        ExceptionKind::UnmappedSku,
+        &format!("sku:{sku}"),
+        exceptions::Resolution::SkuMapped,
+        queue.now(),
+    )
+    .await?;
     Ok(requeued)
 }
 

@@ -103,8 +103,10 @@ async fn delivered_since_reenabled(store: &Store, id: u64, now: i64) -> bool {
     .await;
     match delivered {
         Ok(n) if n > 0 => {
+            let delivered = crate::monitor::exceptions::Resolution::WebhookDelivered;
             if let Err(e) =
-                crate::monitor::exceptions::resolve(store, ExceptionKind::WebhookDisabled, &entity, now).await
+                crate::monitor::exceptions::resolve(store, ExceptionKind::WebhookDisabled, &entity, delivered, now)
+                    .await
             {
                 tracing::warn!(error = %e, "closing the webhook's exception failed");
             }

@@ -9,7 +9,8 @@
 //!   quarantine is bounded ([`QUARANTINE_ROWS`] deliveries and [`QUARANTINE_BYTES`], the oldest
 //!   dropped first), rate-limited per source (beyond [`QUARANTINE_PER_MINUTE`] a minute → 429,
 //!   not stored), and raises one counted `webhook_unsigned` exception.
-//! - Valid signature, body not JSON → 400, kept, exception raised (owner: ecommerce).
+//! - Valid signature, body not JSON → 400, kept, exception raised (owner: ecommerce); it closes
+//!   by itself (`webhook_delivered`) when a later delivery from the same webhook is accepted.
 //! - A topic wns does not process → 202, kept.
 //! - Otherwise one job per order or product (`woo.order` / `woo.product`): a burst of
 //!   deliveries for one order collapses into one pending job. WooCommerce builds a payload at
@@ -26,7 +27,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -186,6 +190,10 @@ pub struct Receiver {
     writer: mpsc::Sender<Accept>,
     /// Per source: the minute (ms) and how many unsigned deliveries were stored in it.
     quarantine_rate: std::sync::Mutex<std::collections::HashMap<String, (i64, u32)>>,
+    /// Whether a `webhook_malformed` exception may be open: accepted deliveries close those of
+    /// their webhook, and look only while this is set (so the receiver's hot path reads nothing
+    /// more when all is well).
+    malformed_open: Arc<AtomicBool>,
 }
 
 /// A delivery that passed every check, waiting for the writer.
@@ -215,10 +223,12 @@ impl Receiver {
             Backend::Postgres => 4,
         };
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        // Unknown at start (a previous run may have left one open): the first group looks.
+        let malformed_open = Arc::new(AtomicBool::new(true));
         for _ in 0..writers {
-            tokio::spawn(write_groups(queue.clone(), rx.clone()));
+            tokio::spawn(write_groups(queue.clone(), rx.clone(), malformed_open.clone()));
         }
-        Receiver { queue, writer, quarantine_rate: Default::default() }
+        Receiver { queue, writer, quarantine_rate: Default::default(), malformed_open }
     }
 
     /// `secret`: `None` when WooCommerce is not configured, and every delivery is quarantined.
@@ -380,11 +390,17 @@ impl Receiver {
         );
         let mut conn = self.queue.store().pool().acquire().await?;
         exception.raise_in(&mut conn, self.queue.now()).await?;
+        // After the row is committed, so a writer that cleared the flag before sees one or the other.
+        self.malformed_open.store(true, Ordering::Release);
         Ok(())
     }
 }
 
-async fn write_groups(queue: Queue, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Accept>>>) {
+async fn write_groups(
+    queue: Queue,
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Accept>>>,
+    malformed_open: Arc<AtomicBool>,
+) {
     loop {
         let group = {
             let mut rx = rx.lock().await;
@@ -400,8 +416,26 @@ async fn write_groups(queue: Queue, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Ac
         };
         match write_group(&queue, &group).await {
             Ok(verdicts) => {
+                let mut accepted = Vec::new();
                 for (a, v) in group.into_iter().zip(verdicts) {
+                    if let Verdict::Accepted { delivery, .. } = v {
+                        accepted.push(Source {
+                            webhook_id: a.headers.webhook_id.clone(),
+                            topic: a.topic.clone(),
+                            delivery,
+                        });
+                    }
                     let _ = a.done.send(Ok(v));
+                }
+                // Answered first; then what these deliveries prove fixed.
+                if !accepted.is_empty() && malformed_open.swap(false, Ordering::AcqRel) {
+                    let still_open = close_malformed(&queue, &accepted).await.unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "closing webhook_malformed exceptions failed");
+                        true
+                    });
+                    if still_open {
+                        malformed_open.store(true, Ordering::Release);
+                    }
                 }
             }
             Err(e) => {
@@ -414,6 +448,56 @@ async fn write_groups(queue: Queue, rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Ac
             }
         }
     }
+}
+
+/// Which webhook an accepted delivery came from, and its row.
+struct Source {
+    webhook_id: Option<String>,
+    topic: String,
+    delivery: i64,
+}
+
+/// Closes the open `webhook_malformed` exceptions of deliveries from a webhook that has since had
+/// one of `accepted` go through: WooCommerce's payloads from it are whole again (see
+/// `monitor::exceptions`). A webhook is its `X-WC-Webhook-ID`; without one, its topic. Returns
+/// whether any stay open.
+async fn close_malformed(queue: &Queue, accepted: &[Source]) -> Result<bool, sqlx::Error> {
+    use crate::monitor::exceptions::{self, Resolution};
+    let open = exceptions::open_keys(queue.store(), ExceptionKind::WebhookMalformed).await?;
+    let ids: Vec<i64> = open.iter().filter_map(|k| k.strip_prefix("delivery:")?.parse().ok()).collect();
+    if ids.is_empty() {
+        return Ok(!open.is_empty());
+    }
+    let mut closing = Vec::new();
+    for chunk in ids.chunks(500) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("select id, webhook_id, topic from webhook_deliveries where id in ({})", params.join(", "));
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(queue.store().pool()).await? {
+            let (id, webhook_id, topic): (i64, Option<String>, Option<String>) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            let same = |s: &Source| match &webhook_id {
+                Some(w) => s.webhook_id.as_ref() == Some(w),
+                None => Some(&s.topic) == topic.as_ref(),
+            };
+            if accepted.iter().any(|s| s.delivery > id && same(s)) {
+                closing.push(format!("delivery:{id}"));
+            }
+        }
+    }
+    let keys: Vec<&str> = closing.iter().map(String::as_str).collect();
+    let closed = exceptions::resolve_any(
+        queue.store(),
+        &[ExceptionKind::WebhookMalformed],
+        &keys,
+        Resolution::WebhookDelivered,
+        queue.now(),
+    )
+    .await?;
+    Ok((closed as usize) < open.len())
 }
 
 /// Stores each delivery (a repeat of an accepted one is a duplicate) and enqueues its job, all

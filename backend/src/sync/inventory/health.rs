@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::{
-    monitor::exceptions::{Exception, ExceptionKind},
+    monitor::exceptions::{Exception, ExceptionKind, Resolution},
     netsuite::ErrorClass,
     queue::{ClaimedJob, Outcome},
     woo::{catalog::StockDelta, client::WooError},
@@ -55,7 +55,14 @@ impl StockSync {
             .raise(self.store(), now)
             .await?;
         } else {
-            crate::monitor::exceptions::resolve(self.store(), ExceptionKind::StockStale, "stock", now).await?;
+            crate::monitor::exceptions::resolve(
+                self.store(),
+                ExceptionKind::StockStale,
+                "stock",
+                Resolution::CycleSucceeded,
+                now,
+            )
+            .await?;
         }
         // Cycles that succeed can still leave one SKU behind: WooCommerce keeps refusing its write…
         for Refused { sku, since, target, pushed, .. } in self.refused(now - limit).await? {
@@ -177,7 +184,14 @@ impl StockSync {
         let entity = format!("sku:{}", p.sku);
         if diff == 0 {
             self.suspect(&p.sku, None, now).await?;
-            crate::monitor::exceptions::resolve(self.store(), ExceptionKind::StockDrift, &entity, now).await?;
+            crate::monitor::exceptions::resolve(
+                self.store(),
+                ExceptionKind::StockDrift,
+                &entity,
+                Resolution::StockCorrected,
+                now,
+            )
+            .await?;
             return Ok(DriftCheck::InStep);
         }
         let grace = self.settings.drift_grace_secs as i64 * 1000;
@@ -223,7 +237,8 @@ impl StockSync {
 
     /// After a full pass: SKUs whose WooCommerce stock (as listed, or as the write just answered)
     /// is not wns's figure become drift suspects, checked again by a `woo.product` job after the
-    /// grace period (a checkout in between explains a passing difference).
+    /// grace period (a checkout in between explains a passing difference); those showing wns's
+    /// figure close their `stock_drift` (someone corrected the stock, with no webhook seen).
     pub(super) async fn suspects_after_reconciliation(&self, written: &BTreeSet<String>) -> Result<usize, sqlx::Error> {
         let rows = sqlx::query(
             "select s.sku, s.target, s.confirmed, c.stock, c.wc_id from stock_items s \
@@ -233,6 +248,7 @@ impl StockSync {
         .await?;
         let now = self.queue.now();
         let mut n = 0;
+        let mut in_step = Vec::new();
         for r in rows {
             let (sku, target, confirmed, listed, wc_id): (String, i64, Option<i64>, Option<i64>, i64) =
                 (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
@@ -240,6 +256,7 @@ impl StockSync {
             let woo = if written.contains(&sku) { confirmed } else { listed };
             let Some(woo) = woo else { continue };
             if woo == target {
+                in_step.push(format!("sku:{sku}"));
                 continue;
             }
             self.suspect(&sku, Some(woo - target), now).await?;
@@ -252,6 +269,18 @@ impl StockSync {
             self.queue.enqueue(job).await?;
             n += 1;
         }
+        // Thousands of SKUs are in step, a few have drift open: look those up instead.
+        let open: BTreeSet<String> =
+            crate::monitor::exceptions::open_keys(self.store(), ExceptionKind::StockDrift).await?.into_iter().collect();
+        let in_step: Vec<&str> = in_step.iter().filter(|k| open.contains(*k)).map(String::as_str).collect();
+        crate::monitor::exceptions::resolve_any(
+            self.store(),
+            &[ExceptionKind::StockDrift],
+            &in_step,
+            Resolution::StockCorrected,
+            now,
+        )
+        .await?;
         Ok(n)
     }
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::{
-    monitor::exceptions::{Exception, ExceptionKind},
+    monitor::exceptions::{Exception, ExceptionKind, Resolution},
     woo::catalog::{MAX_BATCH, StockDelta},
 };
 
@@ -206,9 +206,21 @@ impl StockSync {
         .bind(&f.sku)
         .execute(self.store().pool())
         .await?;
-        for kind in [ExceptionKind::StockItemRejected, ExceptionKind::StockStale] {
-            crate::monitor::exceptions::resolve(self.store(), kind, &format!("sku:{}", f.sku), now).await?;
+        // Written and confirmed: neither refused nor behind any more, and no longer drifting
+        // when WooCommerce answered wns's figure (a delta write on a drifted figure keeps the
+        // difference; a later drift check or the reconciliation sees it go).
+        let mut kinds = vec![ExceptionKind::StockItemRejected, ExceptionKind::StockStale];
+        if confirmed == Some(target) {
+            kinds.push(ExceptionKind::StockDrift);
         }
+        crate::monitor::exceptions::resolve_any(
+            self.store(),
+            &kinds,
+            &[&format!("sku:{}", f.sku)],
+            Resolution::StockWritten,
+            now,
+        )
+        .await?;
         Ok(())
     }
 

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::Row;
 
+use crate::monitor::exceptions::{self, ExceptionKind, Resolution};
 use crate::netsuite::{
     Lane,
     suiteql::{WindowedQuery, literal},
@@ -25,6 +26,8 @@ impl StockSync {
     ) -> Result<(BTreeSet<String>, Option<String>), StockError> {
         let mut changed: BTreeSet<String> = BTreeSet::new();
         let mut newest = since.clone();
+        // SKUs answered with a number, and not, at some location (for `stock_unreadable`).
+        let (mut readable, mut unreadable_skus): (BTreeSet<String>, BTreeSet<String>) = Default::default();
         for location in &self.settings.locations {
             let mut q = WindowedQuery::new(
                 format!(
@@ -48,10 +51,14 @@ impl StockSync {
                     Ok(q) => q,
                     Err(text) => {
                         // Never a 0 written to the shop: the SKU keeps its last figure.
+                        unreadable_skus.insert(itemid.to_string());
                         unreadable.push((itemid.to_string(), location.clone(), text));
                         continue;
                     }
                 };
+                if full {
+                    readable.insert(itemid.to_string());
+                }
                 let modified = row.get("modified").unwrap_or_default().to_string();
                 if newest.as_deref().is_none_or(|n| modified.as_str() > n) {
                     newest = Some(modified.clone());
@@ -81,6 +88,27 @@ impl StockSync {
             for (sku, location, text) in unreadable {
                 self.unreadable(&sku, &location, &text).await?;
             }
+        }
+        if full {
+            // A full pass reads every row of every web-store location: a SKU answered with a
+            // number everywhere is readable again. (A delta read sees only the rows that moved,
+            // and cannot tell whether the row that was unreadable is among them.)
+            let open = exceptions::open_keys(self.store(), ExceptionKind::StockUnreadable).await?;
+            let read: Vec<&str> = open
+                .iter()
+                .filter(|k| {
+                    k.strip_prefix("sku:").is_some_and(|s| readable.contains(s) && !unreadable_skus.contains(s))
+                })
+                .map(String::as_str)
+                .collect();
+            exceptions::resolve_any(
+                self.store(),
+                &[ExceptionKind::StockUnreadable],
+                &read,
+                Resolution::StockRead,
+                self.queue.now(),
+            )
+            .await?;
         }
         Ok((changed, newest))
     }

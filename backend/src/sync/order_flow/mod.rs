@@ -35,6 +35,11 @@
 //! | `order:<id>:netsuite` (any other refusal) | ecommerce | per NetSuite's message | the recheck or the order's webhook |
 //! | `netsuite:login` | operations | the credentials | the recheck, once a login works |
 //!
+//! The exceptions close by themselves as their causes go (see [`crate::monitor::exceptions`]):
+//! a posted order closes its own, those of its SKUs and items, the login's and the sweep's miss
+//! (`order_posted`); a cancelled one closes what blocked it (`order_cancelled`); any other
+//! finished run closes the miss (`order_processed`).
+//!
 //! A crash anywhere repeats work, never duplicates it: the customer and the sales order are
 //! upserts by external id, the link is written after NetSuite answered, and the WooCommerce write
 //! is remembered per body hash (a crash between the note and that record can add the note
@@ -243,6 +248,34 @@ impl OrderFlow {
     }
 
     async fn sync(&self, id: u64) -> Result<Synced, Stop> {
+        let done = self.bring_in_step(id).await?;
+        self.settled(id, &done).await?;
+        Ok(done)
+    }
+
+    /// What a run that ended proves gone, besides what posting closes (see `post`): the sweep's
+    /// miss of the order (it was processed), and, for an order cancelled, trashed or deleted, what
+    /// blocked it (nothing is left to post).
+    async fn settled(&self, id: u64, done: &Synced) -> Result<(), sqlx::Error> {
+        use crate::monitor::exceptions::{Resolution, resolve_any};
+        let key = format!("order:{id}");
+        if matches!(done, Synced::Closed { .. } | Synced::NothingToClose) {
+            let blocked = [
+                ExceptionKind::MissingSku,
+                ExceptionKind::CustomerRejected,
+                ExceptionKind::SalesOrderRejected,
+                ExceptionKind::TaxDifference,
+            ];
+            resolve_any(self.store(), &blocked, &[&key], Resolution::OrderCancelled, self.now()).await?;
+        }
+        if !matches!(done, Synced::Posted { .. }) {
+            resolve_any(self.store(), &[ExceptionKind::WebhookMiss], &[&key], Resolution::OrderProcessed, self.now())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn bring_in_step(&self, id: u64) -> Result<Synced, Stop> {
         let link = self.link(id).await?;
         let order =
             match self.inner.woo.order(id).await {

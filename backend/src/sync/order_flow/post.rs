@@ -1,5 +1,7 @@
 //! Posting: the sales order body, one upsert by external id, and what an edit may change.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -8,7 +10,7 @@ use crate::sync::{
     sales_order::{TaxMode, resolve_skus, sales_order},
 };
 use crate::{
-    monitor::exceptions::{self, Exception, ExceptionKind},
+    monitor::exceptions::{self, Exception, ExceptionKind, Resolution},
     netsuite::{Lane, RecordKey},
     store::order_units,
     woo::model::Order,
@@ -142,19 +144,45 @@ impl OrderFlow {
                 )
                 .await
                 .map_err(|e| ns_stop(e, |e| order_refused(order, e)))?;
-            exceptions::resolve(self.store(), ExceptionKind::TaxDifference, &format!("order:{id}"), self.now()).await?;
         }
         self.save_link(id, &eid, &new, Some(&customer), Some(order.total)).await?;
         order_units::posted(self.store(), id, self.now()).await?;
-        for kind in [ExceptionKind::MissingSku, ExceptionKind::CustomerRejected, ExceptionKind::SalesOrderRejected] {
-            exceptions::resolve(self.store(), kind, &format!("order:{id}"), self.now()).await?;
-        }
+        self.posted(order, &items).await?;
         if new.tranid.is_some() {
             self.written(id, &new, &customer.netsuite_id, customer.rule.as_str(), &hash).await?;
         } else {
             self.read_back_soon().await?;
         }
         Ok(Synced::Posted { netsuite_id: so.id, tranid: new.tranid.unwrap_or_default(), updated })
+    }
+
+    /// The order is in NetSuite: what blocked it is gone, and so is what its posting proves
+    /// fixed — its SKUs have items, its items are sellable, the login works, and the sweep's
+    /// miss is processed. With NetSuite's tax the order was approved within the tolerance; with
+    /// WooCommerce's the read-back compares the totals and decides (see `read_back`).
+    async fn posted(&self, order: &Order, items: &BTreeMap<String, String>) -> Result<(), sqlx::Error> {
+        let mut kinds = vec![
+            ExceptionKind::MissingSku,
+            ExceptionKind::CustomerRejected,
+            ExceptionKind::SalesOrderRejected,
+            ExceptionKind::WebhookMiss,
+            ExceptionKind::UnmappedSku,
+            ExceptionKind::ItemNotSellable,
+            ExceptionKind::NetSuiteLogin,
+        ];
+        if self.inner.settings.orders.tax_mode == TaxMode::Netsuite {
+            kinds.push(ExceptionKind::TaxDifference);
+        }
+        let mut keys: BTreeSet<String> = BTreeSet::from([format!("order:{}", order.id), "netsuite".to_string()]);
+        for li in &order.line_items {
+            keys.insert(format!("sku:{}", li.sku));
+            if let Some(item) = items.get(&li.sku) {
+                keys.insert(format!("item:{item}"));
+            }
+        }
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        exceptions::resolve_any(self.store(), &kinds, &keys, Resolution::OrderPosted, self.now()).await?;
+        Ok(())
     }
 
     pub(super) async fn frozen(&self, order: &Order, l: &Link, hash: &str, what: &str) -> Result<(), Stop> {

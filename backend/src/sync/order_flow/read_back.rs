@@ -88,6 +88,25 @@ impl OrderFlow {
                     Some((r.get("id")?.to_string(), (r.get("tranid").unwrap_or_default().to_string(), total)))
                 })
                 .collect();
+            // A total that differed before (an edit posted since) and now matches closes its
+            // `tax_difference`.
+            let matching: Vec<String> = pending
+                .iter()
+                .filter(|p| {
+                    let ns = p.link.netsuite_id.as_ref().and_then(|id| found.get(id)).and_then(|f| f.1);
+                    ns.is_some() && ns == p.wc_total
+                })
+                .map(|p| format!("order:{}", p.wc_id))
+                .collect();
+            let matching: Vec<&str> = matching.iter().map(String::as_str).collect();
+            crate::monitor::exceptions::resolve_any(
+                self.store(),
+                &[ExceptionKind::TaxDifference],
+                &matching,
+                crate::monitor::exceptions::Resolution::TotalsMatch,
+                self.now(),
+            )
+            .await?;
             let results: Vec<Result<(), Stop>> = futures::stream::iter(pending)
                 .map(|mut p| {
                     let found = p.link.netsuite_id.as_ref().and_then(|id| found.get(id)).cloned();

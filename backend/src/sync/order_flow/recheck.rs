@@ -12,7 +12,8 @@ use super::*;
 impl OrderFlow {
     /// Requeues orders blocked on causes that are fixed in NetSuite, where wns hears of no fix:
     /// items whose `lastmodifieddate` moved since last seen (and each newly blocked item once),
-    /// tax holds and other refusals every time, and the login once NetSuite answers again.
+    /// tax holds and other refusals every time, and the login once NetSuite answers again (which
+    /// closes `netsuite_login`).
     pub async fn recheck(&self, seen: &mut BTreeMap<String, String>) -> Result<u64, sqlx::Error> {
         let causes: Vec<String> =
             sqlx::query("select distinct blocked_cause from jobs where state = 'blocked' and kind = $1")
@@ -47,6 +48,16 @@ impl OrderFlow {
         for c in &causes {
             let periodic = c.starts_with("tax:") || c.ends_with(":netsuite");
             let login = c == "netsuite:login" && self.inner.ns.check().await.is_ok();
+            if login {
+                crate::monitor::exceptions::resolve(
+                    self.store(),
+                    ExceptionKind::NetSuiteLogin,
+                    "netsuite",
+                    crate::monitor::exceptions::Resolution::LoginOk,
+                    self.now(),
+                )
+                .await?;
+            }
             if periodic || login {
                 requeue.push(c.clone());
             }
