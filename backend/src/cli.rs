@@ -35,6 +35,13 @@ pub enum Command {
     Migrate,
     /// Check the configuration and the database, with a plain verdict for each.
     Check,
+    /// Map a WooCommerce SKU to a NetSuite item; the orders waiting for it go on at once.
+    Map {
+        /// The SKU as WooCommerce has it.
+        sku: String,
+        /// The NetSuite item's internal id (from its URL in NetSuite).
+        item: String,
+    },
     /// Operators' API keys for `/api/v1` and the status page.
     Keys {
         #[command(subcommand)]
@@ -116,6 +123,28 @@ async fn keys(settings: &Settings, action: KeysCommand) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+async fn map(settings: &Settings, sku: &str, item: &str) -> anyhow::Result<ExitCode> {
+    if sku.trim().is_empty() || item.is_empty() || !item.chars().all(|c| c.is_ascii_digit()) {
+        anyhow::bail!("usage: wns map <SKU> <NetSuite item internal id> (digits, as in the item's URL in NetSuite)");
+    }
+    let store = Store::connect(settings.database.url.expose_secret(), 1).await?;
+    store.migrate().await?;
+    let queue = crate::queue::Queue::new(store.clone(), clock::system(), settings.queue.retry.clone());
+    let who = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
+    let released = crate::sync::sales_order::save_mapping(&queue, sku, item, &who).await?;
+    let change = crate::monitor::audit::Change {
+        who: &who,
+        entity: &format!("sku:{sku}"),
+        action: "sku_mapping.save",
+        before: None,
+        after: Some(serde_json::json!({ "netsuite_item_id": item, "orders_released": released })),
+    };
+    change.record(&store, queue.now()).await?;
+    println!("SKU {sku} maps to NetSuite item {item}; {released} waiting orders go on to NetSuite now");
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn when(ms: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
@@ -165,6 +194,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("database migrated ({})", store.backend().name());
         }
         Command::Keys { action } => return keys(&settings, action).await,
+        Command::Map { sku, item } => return map(&settings, &sku, &item).await,
         Command::Check | Command::Demo { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ mod error;
 mod health;
 pub mod orders;
 mod queue;
+pub mod skus;
 mod webhooks;
 
 use std::sync::Arc;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
     let people = Router::new()
         .merge(queue::router())
         .merge(orders::router())
+        .merge(skus::router())
         .merge(dashboard::router())
         .layer(axum::extract::DefaultBodyLimit::max(PEOPLE_MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -46,6 +46,14 @@ async fn replay(
     match state.queue.replay(JobId(id)).await? {
         Replay::Requeued => {
             tracing::info!(job = id, by = %caller.who, "job replayed");
+            let change = crate::monitor::audit::Change {
+                who: &caller.who,
+                entity: &format!("job:{id}"),
+                action: "job.replay",
+                before: Some(serde_json::json!({ "state": "dead" })),
+                after: Some(serde_json::json!({ "state": "ready" })),
+            };
+            change.record(state.queue.store(), state.queue.now()).await?;
             Ok(Json(Replayed { result: "requeued", job: id }))
         }
         Replay::AlreadyPending(other) => Ok(Json(Replayed { result: "already_pending", job: other.0 })),

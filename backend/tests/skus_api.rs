@@ -1,0 +1,106 @@
+//! `/api/v1/skus` against the real order flow, on SQLite and PostgreSQL: three orders wait for
+//! one unmapped SKU, a merchandiser maps it through the API, the answer says three orders were
+//! released and they post; every change is in the audit log with who made it.
+
+#[macro_use]
+#[path = "support/both.rs"]
+mod both;
+
+#[path = "support/flow.rs"]
+mod support;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use wns::{
+    api::{
+        AppState,
+        auth::{Cap, create_key},
+        router,
+    },
+    metrics::Metrics,
+    store::Backend,
+};
+use wns_sim::woo::{Address, Checkout};
+
+const SETTLE: Duration = Duration::from_secs(20);
+
+async fn call(app: &axum::Router, key: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn a_saved_mapping_releases_the_orders_waiting_for_the_sku_and_they_post(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let (odd, _) = f.product("API-MAP", Decimal::new(700, 2), false);
+    let item = f.ns.sim.seed_item(wns_sim::netsuite::SeedItem::new("Mapped by hand"));
+    let mut orders = Vec::new();
+    for n in 0..3 {
+        let buyer = Address { email: format!("m{n}@example.com"), ..Address::us_ca() };
+        let o = f.woo.sim.checkout(Checkout::guest(buyer).line(odd, 1)).unwrap();
+        f.enqueue(o.id).await;
+        orders.push(o.id);
+    }
+    f.settle(SETTLE).await;
+    let app = router(AppState::new(f.queue.clone(), Arc::new(Metrics::new())));
+    let now = f.queue.now();
+    let viewer = create_key(&f.store, "viewer", &[Cap::View].into_iter().collect(), now).await.unwrap();
+    let merch = create_key(&f.store, "merch", &[Cap::View, Cap::MapSkus].into_iter().collect(), now).await.unwrap();
+
+    let (status, list) = call(&app, &viewer, "GET", "/api/v1/skus/unmapped", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list[0]["sku"], "API-MAP");
+    let mut waiting: Vec<u64> = list[0]["order_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    waiting.sort();
+    assert_eq!(waiting, orders);
+
+    let body = json!({ "netsuite_item_id": item });
+    let (status, _) = call(&app, &viewer, "PUT", "/api/v1/skus/API-MAP/mapping", Some(body.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "view may not map");
+    let (status, bad) =
+        call(&app, &merch, "PUT", "/api/v1/skus/API-MAP/mapping", Some(json!({ "netsuite_item_id": "Mug" }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(bad["error"]["message"].as_str().unwrap().contains("internal id"), "{bad}");
+    let (status, saved) = call(&app, &merch, "PUT", "/api/v1/skus/API-MAP/mapping", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["orders_released"], 3);
+    f.settle(SETTLE).await;
+    for id in &orders {
+        assert!(f.sales_order(*id).is_some(), "order {id} posted after the mapping");
+    }
+    let (_, list) = call(&app, &viewer, "GET", "/api/v1/skus/unmapped", None).await;
+    assert_eq!(list, json!([]));
+
+    let (status, removed) = call(&app, &merch, "DELETE", "/api/v1/skus/API-MAP/mapping", None).await;
+    assert_eq!((status, removed["removed"].clone()), (StatusCode::OK, json!(true)));
+    let (status, _) = call(&app, &merch, "DELETE", "/api/v1/skus/API-MAP/mapping", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, log) = call(&app, &viewer, "GET", "/api/v1/audit?entity=sku:API-MAP", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let actions: Vec<(&str, &str)> =
+        log.as_array().unwrap().iter().map(|e| (e["action"].as_str().unwrap(), e["who"].as_str().unwrap())).collect();
+    assert_eq!(actions, vec![("sku_mapping.remove", "key:merch"), ("sku_mapping.save", "key:merch")]);
+    assert_eq!(log[1]["after"]["orders_released"], 3);
+    assert_eq!(log[0]["before"]["netsuite_item_id"].as_str(), Some(item.as_str()));
+    let (status, _) = call(&app, &viewer, "GET", "/api/v1/audit", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an entity is required");
+}
+
+on_both_databases!(a_saved_mapping_releases_the_orders_waiting_for_the_sku_and_they_post);
