@@ -184,17 +184,51 @@ pub struct OrderStatusRequest {
     pub ids: Vec<u64>,
 }
 
-/// An open exception as a screen shows it.
+/// Where an exception is: waiting for someone, closed because its cause went away (or a person
+/// fixed it), or set aside by a person with a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionState {
+    Open,
+    Resolved,
+    Ignored,
+}
+
+/// An exception as a screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExceptionView {
+    pub id: i64,
     pub kind: String,
     pub owner: Owner,
     pub entity: String,
+    /// What happened, in words.
     pub message: String,
+    /// What to do about it, in words.
     pub fix: String,
+    pub state: ExceptionState,
+    /// How it ended (`sku_mapped`, `order_posted`, `fixed`, `ignored`…), once it has.
+    pub resolution: Option<String>,
+    /// Who closed it by hand, and why it was ignored.
+    pub resolved_by: Option<String>,
+    pub note: Option<String>,
+    /// WooCommerce orders waiting on it.
+    pub orders_blocked: u64,
     pub first_seen: i64,
     pub last_seen: i64,
     pub count: i64,
+}
+
+/// Open exceptions per owner, for the badge on the exceptions board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerCount {
+    pub owner: Owner,
+    pub open: u64,
+}
+
+/// `POST /api/v1/exceptions/{id}/ignore`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IgnoreRequest {
+    pub reason: String,
 }
 
 /// `GET /api/v1/orders/{id}/timeline`: the order's status, every attempt to post it, and what is open.

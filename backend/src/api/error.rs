@@ -21,6 +21,9 @@ pub enum ApiError {
     /// A valid caller without the capability the route needs.
     #[error("{0}")]
     Forbidden(String),
+    /// The request contradicts the record's state (closing a closed exception).
+    #[error("{0}")]
+    Conflict(String),
     /// Over the caller's rate limit: 429 with `Retry-After`.
     #[error(
         "{who} sent more requests than allowed (api.requests_per_minute, api.burst); try again in {retry_after_secs} s"
@@ -45,6 +48,7 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

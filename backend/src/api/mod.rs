@@ -3,6 +3,7 @@
 pub mod auth;
 mod dashboard;
 mod error;
+mod exceptions;
 mod health;
 pub mod orders;
 mod queue;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(queue::router())
         .merge(orders::router())
         .merge(skus::router())
+        .merge(exceptions::router())
         .merge(dashboard::router())
         .layer(axum::extract::DefaultBodyLimit::max(PEOPLE_MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -17,6 +17,7 @@ use wns_api_types::{
 use super::{
     ApiError, AppState,
     auth::{Caller, Cap},
+    exceptions::{COLUMNS, ExceptionRow},
 };
 use crate::{queue::JobKind, store::Store};
 
@@ -112,18 +113,6 @@ struct LinkRow {
     state: String,
     netsuite_id: Option<String>,
     tranid: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
-struct ExceptionRow {
-    kind: String,
-    owner: String,
-    entity_key: String,
-    message: String,
-    fix: String,
-    first_seen: i64,
-    last_seen: i64,
-    seen: i64,
 }
 
 fn placeholders(n: usize) -> String {
@@ -227,7 +216,7 @@ fn status_of(
 
 /// The exception entity a blocked cause is raised on: `order:7:customer` → `order:7`,
 /// `tax:order:7` → `order:7`, `sku:MUG` and `item:42` as they are.
-fn entity_of_cause(cause: &str) -> String {
+pub(super) fn entity_of_cause(cause: &str) -> String {
     let cause = cause.strip_prefix("tax:").unwrap_or(cause);
     match cause.strip_prefix("order:") {
         Some(rest) => format!("order:{}", rest.split(':').next().unwrap_or(rest)),
@@ -245,8 +234,7 @@ async fn open_exceptions(
         return Ok(out);
     }
     let sql = format!(
-        "select kind, owner, entity_key, message, fix, first_seen, last_seen, seen from exceptions \
-         where resolved_at is null and entity_key in ({}) order by last_seen desc, id desc",
+        "select {COLUMNS} from exceptions where resolved_at is null and entity_key in ({}) order by last_seen desc, id desc",
         placeholders(entities.len())
     );
     let mut q = sqlx::query_as::<_, ExceptionRow>(&sql);
@@ -254,16 +242,7 @@ async fn open_exceptions(
         q = q.bind(e);
     }
     for r in q.fetch_all(store.pool()).await? {
-        out.entry(r.entity_key.clone()).or_default().push(ExceptionView {
-            kind: r.kind,
-            owner: Owner::parse(&r.owner).unwrap_or(Owner::Ecommerce),
-            entity: r.entity_key,
-            message: r.message,
-            fix: r.fix,
-            first_seen: r.first_seen,
-            last_seen: r.last_seen,
-            count: r.seen,
-        });
+        out.entry(r.entity_key.clone()).or_default().push(r.view(0));
     }
     Ok(out)
 }

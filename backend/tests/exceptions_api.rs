@@ -1,0 +1,147 @@
+//! The exceptions board's API on SQLite and PostgreSQL: filters, what each exception holds back,
+//! counts per owner, resolve / ignore with a reason / reopen with the right capability, and each
+//! change in the audit log.
+
+#[macro_use]
+#[path = "support/both.rs"]
+mod both;
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use wns::{
+    api::{
+        AppState,
+        auth::{Cap, create_key},
+        router,
+    },
+    clock::ManualClock,
+    metrics::Metrics,
+    monitor::{Exception, ExceptionKind},
+    queue::{Handlers, NewJob, Outcome, Queue, RetryPolicy, Worker, WorkerOptions},
+    store::Backend,
+    testing::TestDb,
+};
+use wns_api_types::Owner;
+
+struct Board {
+    _db: TestDb,
+    app: axum::Router,
+    viewer: String,
+    manager: String,
+}
+
+async fn board(b: Backend) -> Board {
+    wns::testing::init_logs();
+    let db = TestDb::new(b).await;
+    let store = db.store(4).await;
+    let queue = Queue::new(store.clone(), Arc::new(ManualClock::new(1_764_000_000_000)), RetryPolicy::default());
+    let now = queue.now();
+    let raise = |kind, entity: &str, message: &str| Exception::new(kind, entity, message, "Do the thing.");
+    raise(ExceptionKind::UnmappedSku, "sku:TEE-9", "SKU TEE-9 has no NetSuite item").raise(&store, now).await.unwrap();
+    raise(ExceptionKind::StockStale, "stock", "WooCommerce's stock is 1200 s old")
+        .raise(&store, now + 1)
+        .await
+        .unwrap();
+    raise(ExceptionKind::TaxDifference, "order:7", "Order 7: tax differs by 0.04")
+        .raise(&store, now + 2)
+        .await
+        .unwrap();
+    // Two orders wait for TEE-9.
+    for order in [11, 12] {
+        queue.enqueue(NewJob::new("woo.order", format!("order:{order}"), json!({}))).await.unwrap();
+    }
+    let handlers = Handlers::new().on("woo.order", |_| async {
+        Outcome::Blocked { owner: Owner::Ecommerce, cause: "sku:TEE-9".into(), error: "no item".into() }
+    });
+    Worker::new(queue.clone(), handlers, WorkerOptions::new("w")).drain().await.unwrap();
+    let viewer = create_key(&store, "viewer", &[Cap::View].into_iter().collect(), now).await.unwrap();
+    let manager = create_key(&store, "manager", &[Cap::View, Cap::Resolve].into_iter().collect(), now).await.unwrap();
+    let app = router(AppState::new(queue, Arc::new(Metrics::new())));
+    Board { _db: db, app, viewer, manager }
+}
+
+impl Board {
+    async fn call(&self, key: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn list(&self, query: &str) -> Vec<Value> {
+        let (status, v) = self.call(&self.viewer, "GET", &format!("/api/v1/exceptions{query}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {v}");
+        v.as_array().unwrap().clone()
+    }
+}
+
+async fn the_board_filters_and_says_what_each_exception_holds_back(b: Backend) {
+    let h = board(b).await;
+    let all = h.list("").await;
+    assert_eq!(all.len(), 3);
+    let sku = all.iter().find(|e| e["entity"] == "sku:TEE-9").unwrap();
+    assert_eq!(
+        (sku["owner"].clone(), sku["orders_blocked"].clone(), sku["state"].clone()),
+        (json!("ecommerce"), json!(2), json!("open"))
+    );
+    assert_eq!(h.list("?owner=finance").await.len(), 1);
+    assert_eq!(h.list("?kind=stock_stale").await[0]["owner"], "operations");
+    assert_eq!(h.list("?entity=order:7").await.len(), 1);
+    assert_eq!(h.list("?q=TEE").await.len(), 1, "text, any case");
+    assert_eq!(h.list("?q=tee").await.len(), 1);
+    let (status, v) = h.call(&h.viewer, "GET", "/api/v1/exceptions?owner=marketing", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    let (_, counts) = h.call(&h.viewer, "GET", "/api/v1/exceptions/counts", None).await;
+    let open = |o: &str| counts.as_array().unwrap().iter().find(|c| c["owner"] == o).unwrap()["open"].clone();
+    assert_eq!(
+        (open("ecommerce"), open("finance"), open("operations"), open("customer_service")),
+        (json!(1), json!(1), json!(1), json!(0))
+    );
+}
+
+async fn resolve_ignore_and_reopen_need_the_capability_and_are_audited(b: Backend) {
+    let h = board(b).await;
+    let id = h.list("?entity=order:7").await[0]["id"].as_i64().unwrap();
+    let (status, _) = h.call(&h.viewer, "POST", &format!("/api/v1/exceptions/{id}/resolve"), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, v) =
+        h.call(&h.manager, "POST", &format!("/api/v1/exceptions/{id}/ignore"), Some(json!({ "reason": " " }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a reason is needed: {v}");
+    let reason = json!({ "reason": "4 cents of rounding on an old order; finance agreed" });
+    let (status, v) = h.call(&h.manager, "POST", &format!("/api/v1/exceptions/{id}/ignore"), Some(reason)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!((v["state"].clone(), v["resolved_by"].clone()), (json!("ignored"), json!("key:manager")));
+    assert!(h.list("?entity=order:7").await.is_empty(), "no longer open");
+    assert_eq!(h.list("?state=ignored").await.len(), 1);
+    let (status, _) = h.call(&h.manager, "POST", &format!("/api/v1/exceptions/{id}/resolve"), None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "closed already");
+    let (status, v) = h.call(&h.manager, "POST", &format!("/api/v1/exceptions/{id}/reopen"), None).await;
+    assert_eq!((status, v["state"].clone()), (StatusCode::OK, json!("open")));
+    let (status, v) = h.call(&h.manager, "POST", &format!("/api/v1/exceptions/{id}/resolve"), None).await;
+    assert_eq!((status, v["resolution"].clone()), (StatusCode::OK, json!("fixed")));
+    let (status, _) = h.call(&h.manager, "POST", "/api/v1/exceptions/999999/resolve", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (_, log) = h.call(&h.viewer, "GET", &format!("/api/v1/audit?entity=exception:{id}"), None).await;
+    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["exception.resolve", "exception.reopen", "exception.ignore"]);
+}
+
+on_both_databases!(
+    the_board_filters_and_says_what_each_exception_holds_back,
+    resolve_ignore_and_reopen_need_the_capability_and_are_audited,
+);
