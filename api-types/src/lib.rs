@@ -238,3 +238,71 @@ pub struct OrderTimeline {
     pub attempts: Vec<JobAttempt>,
     pub exceptions: Vec<ExceptionView>,
 }
+
+/// How old NetSuite's figure behind a product's stock is, against the backend's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Freshness {
+    /// Read within two stock cycles.
+    Fresh,
+    /// Older than that, but within `stock.stale_after_secs`.
+    Late,
+    /// Older than `stock.stale_after_secs`: the shop may be selling what NetSuite no longer has.
+    Stale,
+    /// wns has not read this product's stock from NetSuite.
+    Never,
+}
+
+/// Whether a product has a NetSuite item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MappingState {
+    /// Its SKU maps to a NetSuite item.
+    Mapped,
+    /// It has a SKU, but no NetSuite item answers to it.
+    Unmapped,
+    /// It has no SKU in WooCommerce, so it cannot have an item.
+    NoSku,
+    /// wns does not know this product id (the nightly pass lists the catalogue).
+    Unknown,
+}
+
+/// NetSuite's available quantity at one web-store location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationStock {
+    pub location: String,
+    pub available: i64,
+}
+
+/// One product's stock status: `POST /api/v1/products/status` answers one per id or SKU asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductStatus {
+    pub product_id: Option<u64>,
+    pub sku: Option<String>,
+    pub mapping: MappingState,
+    pub netsuite_item_id: Option<String>,
+    /// NetSuite's available quantity per web-store location and in all of them.
+    pub locations: Vec<LocationStock>,
+    pub netsuite_total: Option<i64>,
+    /// What wns computed for WooCommerce (NetSuite − orders on their way − buffer).
+    pub wns_figure: Option<i64>,
+    /// What WooCommerce showed at wns's last look (its answer to a write, or the nightly pass).
+    pub woocommerce_stock: Option<i64>,
+    /// When NetSuite's figure was read and when wns last wrote WooCommerce (ms since the epoch).
+    pub read_at: Option<i64>,
+    pub written_at: Option<i64>,
+    pub freshness: Freshness,
+    /// Seconds since NetSuite's figure was read.
+    pub age_secs: Option<i64>,
+    /// Set when WooCommerce's stock differs from wns's figure (someone edited it by hand).
+    pub drift: Option<String>,
+}
+
+/// `POST /api/v1/products/status`: up to 500 WooCommerce product (or variation) ids and SKUs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductStatusRequest {
+    #[serde(default)]
+    pub ids: Vec<u64>,
+    #[serde(default)]
+    pub skus: Vec<String>,
+}

@@ -89,6 +89,10 @@ impl Application {
         let worker = Worker::new(queue.clone(), handlers, opts).with_metrics(metrics.clone());
         let mut state = AppState::new(queue, metrics).with_api(settings.api.clone());
         state.netsuite_account = settings.netsuite.as_ref().map(|ns| ns.account_id.clone());
+        if let Some(st) = &settings.stock {
+            state.stock_limits =
+                crate::api::products::StockLimits { every_secs: st.every_secs, stale_after_secs: st.stale_after_secs };
+        }
         if let Some(woo) = &settings.woocommerce {
             state = state.with_webhook_secret(woo.webhook_secret.clone());
             state.webhook_max_body = woo.webhook_max_body_bytes;

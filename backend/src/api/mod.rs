@@ -6,6 +6,7 @@ mod error;
 mod exceptions;
 mod health;
 pub mod orders;
+pub mod products;
 mod queue;
 pub mod skus;
 mod webhooks;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub limits: Arc<auth::RateLimits>,
     /// The NetSuite account id, for links into its UI; `None` until `[netsuite]` is configured.
     pub netsuite_account: Option<String>,
+    /// The stock schedule's limits, for the freshness of a product's stock.
+    pub stock_limits: products::StockLimits,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             api,
             limits,
             netsuite_account: None,
+            stock_limits: products::StockLimits::default(),
         }
     }
 
@@ -75,6 +79,7 @@ pub fn router(state: AppState) -> Router {
     let people = Router::new()
         .merge(queue::router())
         .merge(orders::router())
+        .merge(products::router())
         .merge(skus::router())
         .merge(exceptions::router())
         .merge(dashboard::router())
