@@ -141,7 +141,24 @@ async fn resolve_ignore_and_reopen_need_the_capability_and_are_audited(b: Backen
     assert_eq!(actions, vec!["exception.resolve", "exception.reopen", "exception.ignore"]);
 }
 
+/// `/api/v1/health`: the queue, the oldest order still waiting and why, misses today.
+async fn health_names_the_oldest_waiting_order(b: Backend) {
+    let h = board(b).await;
+    let (status, v) = h.call(&h.viewer, "GET", "/api/v1/health", None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["oldest_waiting_order"]["order_id"], 11);
+    assert_eq!(v["oldest_waiting_order"]["state"], "blocked");
+    assert_eq!(v["webhook_misses_today"], 0);
+    assert!(v["netsuite"].is_null(), "no [netsuite] configured: {v}");
+    let blocked =
+        v["queue"]["counts"].as_array().unwrap().iter().find(|c| c["state"] == "blocked").unwrap()["count"].clone();
+    assert_eq!(blocked, 2);
+    let (status, _) = h.call("wns_nope", "GET", "/api/v1/health", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
 on_both_databases!(
+    health_names_the_oldest_waiting_order,
     the_board_filters_and_says_what_each_exception_holds_back,
     resolve_ignore_and_reopen_need_the_capability_and_are_audited,
 );

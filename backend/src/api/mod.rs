@@ -9,6 +9,7 @@ pub mod orders;
 pub mod products;
 mod queue;
 pub mod skus;
+mod status;
 mod webhooks;
 
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub netsuite_account: Option<String>,
     /// The stock schedule's limits, for the freshness of a product's stock.
     pub stock_limits: products::StockLimits,
+    /// NetSuite's concurrency budget as this process uses it; `None` without `[netsuite]`.
+    pub governor: Option<crate::netsuite::Governor>,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             limits,
             netsuite_account: None,
             stock_limits: products::StockLimits::default(),
+            governor: None,
         }
     }
 
@@ -80,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(queue::router())
         .merge(orders::router())
         .merge(products::router())
+        .merge(status::router())
         .merge(skus::router())
         .merge(exceptions::router())
         .merge(dashboard::router())

@@ -253,6 +253,11 @@ impl Governor {
         (s.window.floor() as usize).clamp(1, self.inner.budget)
     }
 
+    /// Requests of this process under way in NetSuite now.
+    pub fn in_flight(&self) -> usize {
+        self.inner.state.lock().expect("governor lock").in_flight
+    }
+
     pub fn throttled_count(&self) -> u64 {
         self.inner.metrics.throttled.get()
     }
