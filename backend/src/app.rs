@@ -147,6 +147,10 @@ impl Application {
 }
 
 /// The background loops, each restarted if it panics or returns and reported by `/healthz`.
+/// How often the NetSuite item index is refreshed; its first read of every item can take long.
+const ITEMS_EVERY: Duration = Duration::from_secs(60);
+const ITEMS_SLACK: Duration = Duration::from_secs(15 * 60);
+
 fn supervise_loops(
     settings: &Settings,
     state: &AppState,
@@ -157,7 +161,12 @@ fn supervise_loops(
     let mut loops = Supervisor::new(state.loops.clone(), shutdown);
     if let (Some(flow), Some(sync)) = (orders, &settings.sync) {
         let every = Duration::from_secs(sync.recheck_secs.max(1));
+        // The item index serves the SKU fixer's search and releases orders whose SKU appears.
+        let index = crate::sync::items::ItemIndex::new(flow.netsuite().clone(), state.queue.clone());
         loops.spawn("recheck", Schedule::new(every, SLACK), move |stop, beat| flow.clone().run_recheck(stop, beat));
+        loops.spawn("items", Schedule::new(ITEMS_EVERY, ITEMS_SLACK), move |stop, beat| {
+            index.clone().run(ITEMS_EVERY, stop, beat)
+        });
     }
     if let (Some(stock), Some(st)) = (stock, &settings.stock) {
         let every = Duration::from_secs(st.every_secs);

@@ -103,4 +103,61 @@ async fn a_saved_mapping_releases_the_orders_waiting_for_the_sku_and_they_post(b
     assert_eq!(status, StatusCode::BAD_REQUEST, "an entity is required");
 }
 
-on_both_databases!(a_saved_mapping_releases_the_orders_waiting_for_the_sku_and_they_post);
+/// The item index: refreshed from NetSuite by deltas, searched by name, display name or UPC
+/// without a NetSuite request, and an item that appears with a waiting SKU's name releases the
+/// orders by itself.
+async fn the_item_index_finds_items_and_a_new_item_releases_the_orders_waiting_for_it(b: Backend) {
+    use wns::sync::items::{ItemIndex, search};
+    use wns_sim::netsuite::SeedItem;
+    let f = support::flow(b, |_, _| {}).await;
+    f.ns.sim.seed_item(SeedItem {
+        display_name: "Enamel mug, red".into(),
+        upc: "0123456789012".into(),
+        ..SeedItem::new("MUG-RED")
+    });
+    f.ns.sim.seed_item(SeedItem { display_name: "Old mug".into(), is_inactive: true, ..SeedItem::new("MUG-OLD") });
+    let (late, _) = f.product("LATE-ITEM", Decimal::new(900, 2), false);
+    let order = f
+        .woo
+        .sim
+        .checkout(Checkout::guest(Address { email: "l@example.com".into(), ..Address::us_ca() }).line(late, 1))
+        .unwrap();
+    f.enqueue(order.id).await;
+    f.settle(SETTLE).await;
+    assert!(f.sales_order(order.id).is_none(), "blocked: no item LATE-ITEM yet");
+
+    let index = ItemIndex::new(f.client.clone(), f.queue.clone());
+    let first = index.refresh().await.unwrap();
+    assert!(first.items_read >= 2 && first.orders_released == 0, "{first:?}");
+    let names = |hits: Vec<wns::sync::items::ItemHit>| hits.into_iter().map(|h| h.itemid).collect::<Vec<_>>();
+    assert_eq!(names(search(&f.store, "enamel", 20).await.unwrap()), vec!["MUG-RED"]);
+    assert_eq!(names(search(&f.store, "0123456789012", 20).await.unwrap()), vec!["MUG-RED"], "by UPC");
+    assert!(
+        names(search(&f.store, "mug", 20).await.unwrap()).iter().all(|n| n != "MUG-OLD"),
+        "inactive items are not offered"
+    );
+    let requests = f.ns.sim.counters().requests;
+    let app = router(AppState::new(f.queue.clone(), Arc::new(Metrics::new())));
+    let key = create_key(&f.store, "v", &[Cap::View].into_iter().collect(), f.queue.now()).await.unwrap();
+    let (status, hits) = call(&app, &key, "GET", "/api/v1/items/search?q=Mug-R", None).await;
+    assert_eq!((status, hits[0]["itemid"].clone()), (StatusCode::OK, json!("MUG-RED")));
+    assert_eq!(f.ns.sim.counters().requests, requests, "searching costs NetSuite nothing");
+
+    // Someone creates the missing item in NetSuite: the next refresh releases the order.
+    // Ten minutes later in NetSuite, beyond the refresh's two-minute overlap.
+    f.ns.sim.advance_clock(Duration::from_secs(600));
+    let item = f.ns.sim.seed_item(SeedItem::new("LATE-ITEM"));
+    let next = index.refresh().await.unwrap();
+    assert_eq!((next.skus_found.clone(), next.orders_released), (vec!["LATE-ITEM".to_string()], 1), "{next:?}");
+    // The watermark is NetSuite's newest time now: the next read is the overlap, not everything.
+    let third = index.refresh().await.unwrap();
+    assert_eq!(third.items_read, 1, "a delta, not a full read: {third:?}");
+    f.settle(SETTLE).await;
+    let so = f.sales_order(order.id).expect("posted once the item existed");
+    assert_eq!(so["item"]["items"][0]["item"]["id"].as_str(), Some(item.as_str()));
+}
+
+on_both_databases!(
+    a_saved_mapping_releases_the_orders_waiting_for_the_sku_and_they_post,
+    the_item_index_finds_items_and_a_new_item_releases_the_orders_waiting_for_it,
+);

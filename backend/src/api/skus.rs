@@ -24,7 +24,38 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/skus/unmapped", get(unmapped))
         .route("/api/v1/skus/{sku}/mapping", get(mapping).put(save).delete(remove))
+        .route("/api/v1/items/search", get(search_items))
         .route("/api/v1/audit", get(audit_of))
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchQuery {
+    q: String,
+    #[serde(default = "twenty")]
+    limit: i64,
+}
+
+fn twenty() -> i64 {
+    20
+}
+
+/// NetSuite items by name, display name or UPC, from the local index (no NetSuite request).
+async fn search_items(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<crate::sync::items::ItemHit>>, ApiError> {
+    caller.require(Cap::View)?;
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(format!("search with ?q=<text>: {}", e.body_text())))?;
+    if q.q.trim().is_empty() || q.q.len() > 100 {
+        return Err(ApiError::BadRequest(
+            "q must be 1 to 100 characters of an item's name, display name or UPC".into(),
+        ));
+    }
+    if !(1..=100).contains(&q.limit) {
+        return Err(ApiError::BadRequest("limit must be 1 to 100".into()));
+    }
+    Ok(Json(crate::sync::items::search(state.queue.store(), &q.q, q.limit).await?))
 }
 
 /// A SKU that holds orders back.

@@ -93,6 +93,18 @@ impl WindowedQuery {
     }
 }
 
+/// NetSuite's `lastmodifieddate` as wns asks for it (`TO_CHAR(…, TIME_FORMAT)`) and hands it back
+/// (`TO_TIMESTAMP(…, TIME_FORMAT)`): NetSuite's own clock and zone, never converted.
+pub const TIME_FORMAT: &str = "YYYY-MM-DD HH24:MI:SS";
+
+/// NetSuite's time text minus `secs`, in the same format (naive: NetSuite's zone is kept).
+pub fn time_minus(ns_time: &str, secs: u64) -> String {
+    match chrono::NaiveDateTime::parse_from_str(ns_time, "%Y-%m-%d %H:%M:%S") {
+        Ok(t) => (t - chrono::Duration::seconds(secs as i64)).format("%Y-%m-%d %H:%M:%S").to_string(),
+        Err(_) => ns_time.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! (row locking in the queue's claim, the migration set).
 
 pub mod order_units;
+pub mod watermarks;
 
 use std::{str::FromStr, time::Duration};
 

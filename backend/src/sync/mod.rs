@@ -4,6 +4,7 @@
 
 pub mod customers;
 pub mod inventory;
+pub mod items;
 pub mod order_flow;
 pub mod routing;
 pub mod sales_order;

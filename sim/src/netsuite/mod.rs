@@ -73,6 +73,8 @@ pub struct SeedItem {
     pub base_price: Decimal,
     pub is_inactive: bool,
     pub subsidiaries: Vec<String>,
+    /// The item's UPC code (`upcCode`), empty for none.
+    pub upc: String,
 }
 
 impl SeedItem {
@@ -91,6 +93,7 @@ impl Default for SeedItem {
             base_price: Decimal::ZERO,
             is_inactive: false,
             subsidiaries: Vec::new(),
+            upc: String::new(),
         }
     }
 }
@@ -307,6 +310,9 @@ impl NetSuiteSim {
         });
         if !subsidiaries.is_empty() {
             f["subsidiary"] = json!({ "items": subsidiaries });
+        }
+        if !item.upc.is_empty() {
+            f["upcCode"] = json!(item.upc);
         }
         let now = self.now();
         lock(&self.inner.store).insert(rtype, into_fields(f), now).to_string()

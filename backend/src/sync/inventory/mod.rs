@@ -73,8 +73,6 @@ struct Refused {
     pushed: Option<i64>,
 }
 const WATERMARK: &str = "stock.netsuite_modified";
-/// NetSuite's `lastmodifieddate` as wns asks for it (`TO_CHAR`) and gives it back (`TO_TIMESTAMP`).
-const NS_FORMAT: &str = "YYYY-MM-DD HH24:MI:SS";
 /// What one cycle did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CycleReport {

@@ -8,8 +8,9 @@ use sqlx::Row;
 use crate::monitor::exceptions::{self, ExceptionKind, Resolution};
 use crate::netsuite::{
     Lane,
-    suiteql::{WindowedQuery, literal},
+    suiteql::{TIME_FORMAT, WindowedQuery, literal, time_minus},
 };
+use crate::store::watermarks;
 
 use super::*;
 
@@ -31,15 +32,15 @@ impl StockSync {
         for location in &self.settings.locations {
             let mut q = WindowedQuery::new(
                 format!(
-                    "SELECT iil.item, i.itemid, iil.quantityavailable, TO_CHAR(iil.lastmodifieddate, '{NS_FORMAT}') AS modified \
+                    "SELECT iil.item, i.itemid, iil.quantityavailable, TO_CHAR(iil.lastmodifieddate, '{TIME_FORMAT}') AS modified \
                      FROM inventoryitemlocations iil JOIN item i ON i.id = iil.item"
                 ),
                 "iil.item",
             )
             .and(format!("iil.location = {}", literal(location)));
             if let Some(since) = &since {
-                let from = overlap_before(since, self.settings.overlap_secs);
-                q = q.and(format!("iil.lastmodifieddate >= TO_TIMESTAMP({}, '{NS_FORMAT}')", literal(&from)));
+                let from = time_minus(since, self.settings.overlap_secs);
+                q = q.and(format!("iil.lastmodifieddate >= TO_TIMESTAMP({}, '{TIME_FORMAT}')", literal(&from)));
             }
             let rows = self.ns.suiteql_all(Lane::StockReads, &q).await?;
             report.rows_read += rows.len();
@@ -300,28 +301,12 @@ impl StockSync {
         }
         Ok(out)
     }
-
     pub(super) async fn watermark(&self) -> Result<Option<String>, sqlx::Error> {
-        let r = sqlx::query("select value from watermarks where name = $1")
-            .bind(WATERMARK)
-            .fetch_optional(self.store().pool())
-            .await?;
-        // NetSuite's text goes in `value` (bigint) as digits: yyyymmddhhmmss.
-        Ok(r.map(|r| r.try_get::<i64, _>(0)).transpose()?.map(from_digits))
+        watermarks::netsuite_time(self.store(), WATERMARK).await
     }
 
     pub(super) async fn set_watermark(&self, modified: &str) -> Result<(), sqlx::Error> {
-        let Some(digits) = to_digits(modified) else { return Ok(()) };
-        sqlx::query(
-            "insert into watermarks (name, value, updated_at) values ($1, $2, $3) \
-             on conflict (name) do update set value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(WATERMARK)
-        .bind(digits)
-        .bind(self.queue.now())
-        .execute(self.store().pool())
-        .await?;
-        Ok(())
+        watermarks::set_netsuite_time(self.store(), WATERMARK, modified, self.queue.now()).await
     }
 }
 
@@ -335,33 +320,13 @@ fn parse_quantity(v: Option<&str>) -> Result<i64, String> {
 }
 
 /// `2026-11-27 06:13:39` → 20261127061339.
-fn to_digits(s: &str) -> Option<i64> {
-    let d: String = s.chars().filter(char::is_ascii_digit).collect();
-    (d.len() == 14).then(|| d.parse().ok()).flatten()
-}
-
-fn from_digits(d: i64) -> String {
-    let s = format!("{d:014}");
-    format!("{}-{}-{} {}:{}:{}", &s[0..4], &s[4..6], &s[6..8], &s[8..10], &s[10..12], &s[12..14])
-}
-
-/// NetSuite's time text minus `secs`, in the same format (naive: NetSuite's zone is kept).
-fn overlap_before(ns_time: &str, secs: u64) -> String {
-    match chrono::NaiveDateTime::parse_from_str(ns_time, "%Y-%m-%d %H:%M:%S") {
-        Ok(t) => (t - chrono::Duration::seconds(secs as i64)).format("%Y-%m-%d %H:%M:%S").to_string(),
-        Err(_) => ns_time.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn netsuite_times_round_trip_through_the_watermark_and_the_overlap_goes_back() {
-        assert_eq!(to_digits("2026-11-27 06:13:39"), Some(20261127061339));
-        assert_eq!(from_digits(20261127061339), "2026-11-27 06:13:39");
-        assert_eq!(overlap_before("2026-11-27 00:01:00", 120), "2026-11-26 23:59:00");
+    fn the_overlap_goes_back_in_netsuites_own_time() {
+        assert_eq!(time_minus("2026-11-27 00:01:00", 120), "2026-11-26 23:59:00");
     }
 
     #[test]

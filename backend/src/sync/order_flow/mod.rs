@@ -179,6 +179,11 @@ impl OrderFlow {
     }
 
     /// `handlers` plus the `woo.order` and read-back jobs.
+    /// The NetSuite client the flow posts with (shared with the item index).
+    pub fn netsuite(&self) -> &NetSuiteClient {
+        &self.inner.ns
+    }
+
     pub fn register(&self, handlers: Handlers) -> Handlers {
         let (flow, reader) = (self.clone(), self.clone());
         handlers

@@ -142,6 +142,8 @@ fn build(store: &Store, name: &'static str) -> Table {
                 ("itemid", Plain),
                 ("fullname", Plain),
                 ("displayname", Plain),
+                // [INFERRED] the item record's `upcCode` field, as NetSuite's Records Catalog names it.
+                ("upccode", Plain),
                 ("itemtype", ItemType),
                 ("isinactive", Plain),
                 ("externalid", Plain),
@@ -158,6 +160,7 @@ fn build(store: &Store, name: &'static str) -> Table {
                         text(r, "itemId"),
                         text(r, "itemId"),
                         text(r, "displayName"),
+                        text(r, "upcCode"),
                         Cell::text(r.rtype.code),
                         Cell::flag(r.bool_field("isInactive")),
                         text(r, "externalId"),
