@@ -42,6 +42,15 @@ pub enum Command {
         /// The NetSuite item's internal id (from its URL in NetSuite).
         item: String,
     },
+    /// The daily exception report, grouped by owner (HTML or CSV on standard output).
+    Report {
+        /// The day, YYYY-MM-DD (UTC); yesterday by default.
+        #[arg(long)]
+        date: Option<String>,
+        /// html or csv.
+        #[arg(long, default_value = "html")]
+        format: String,
+    },
     /// Operators' API keys for `/api/v1` and the status page.
     Keys {
         #[command(subcommand)]
@@ -145,6 +154,24 @@ async fn map(settings: &Settings, sku: &str, item: &str) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+async fn report(settings: &Settings, date: Option<&str>, format: &str) -> anyhow::Result<ExitCode> {
+    let day = match date {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| anyhow::anyhow!("--date {d:?} is not a day such as 2026-12-01"))?,
+        None => crate::api::status::yesterday(clock::system().now()),
+    };
+    let store = Store::connect(settings.database.url.expose_secret(), 1).await?;
+    store.migrate().await?;
+    let lines = crate::monitor::report::daily(&store, day).await?;
+    match format {
+        "html" => print!("{}", crate::monitor::report::html(day, &lines)),
+        "csv" => print!("{}", crate::monitor::report::csv(&lines)),
+        other => anyhow::bail!("--format {other:?}: use html or csv"),
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn when(ms: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
@@ -195,6 +222,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Keys { action } => return keys(&settings, action).await,
         Command::Map { sku, item } => return map(&settings, &sku, &item).await,
+        Command::Report { date, format } => return report(&settings, date.as_deref(), &format).await,
         Command::Check | Command::Demo { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)

@@ -157,7 +157,37 @@ async fn health_names_the_oldest_waiting_order(b: Backend) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+/// The daily report for the day the board's exceptions were raised (2025-11-24 UTC).
+async fn the_daily_report_groups_by_owner_in_html_and_csv(b: Backend) {
+    let h = board(b).await;
+    let get = |path: &'static str| {
+        let req = Request::get(path).header(header::AUTHORIZATION, format!("Bearer {}", h.viewer)).body(Body::empty());
+        let app = h.app.clone();
+        async move {
+            let res = app.oneshot(req.unwrap()).await.unwrap();
+            let (status, ctype) = (res.status(), res.headers()[header::CONTENT_TYPE].to_str().unwrap().to_string());
+            (status, ctype, String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
+        }
+    };
+    let (status, ctype, html) = get("/api/v1/reports/daily?date=2025-11-24").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ctype.starts_with("text/html"), "{ctype}");
+    let (finance, ecommerce) = (html.find("<h2>Finance</h2>").unwrap(), html.find("<h2>E-commerce</h2>").unwrap());
+    assert!(finance < ecommerce, "owners in a fixed order");
+    assert!(html.contains("SKU TEE-9 has no NetSuite item") && html.contains("3 open at the end of the day"), "{html}");
+    let (status, ctype, csv) = get("/api/v1/reports/daily?date=2025-11-24&format=csv").await;
+    assert_eq!((status, ctype.as_str()), (StatusCode::OK, "text/csv; charset=utf-8"));
+    assert_eq!(csv.lines().count(), 4, "a header and three exceptions: {csv}");
+    let tee = csv.lines().find(|l| l.contains("sku:TEE-9")).unwrap();
+    assert!(tee.contains(",2,"), "two orders held back: {tee}");
+    let (_, _, before) = get("/api/v1/reports/daily?date=2025-11-23&format=csv").await;
+    assert_eq!(before.lines().count(), 1, "nothing existed the day before");
+    let (status, _, _) = get("/api/v1/reports/daily?date=yesterday").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
 on_both_databases!(
+    the_daily_report_groups_by_owner_in_html_and_csv,
     health_names_the_oldest_waiting_order,
     the_board_filters_and_says_what_each_exception_holds_back,
     resolve_ignore_and_reopen_need_the_capability_and_are_audited,

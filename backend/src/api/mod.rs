@@ -9,7 +9,7 @@ pub mod orders;
 pub mod products;
 mod queue;
 pub mod skus;
-mod status;
+pub mod status;
 mod webhooks;
 
 use std::sync::Arc;

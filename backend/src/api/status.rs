@@ -2,7 +2,11 @@
 //! state, NetSuite's concurrency budget in use, each background flow's last success and lag,
 //! webhook misses today and the oldest order still waiting. (`/healthz` is the machine's view.)
 
-use axum::{Json, Router, extract::State, routing::get};
+use axum::{
+    Json, Router,
+    extract::{Query, State},
+    routing::get,
+};
 use serde::Serialize;
 use wns_api_types::QueueSummary;
 
@@ -13,7 +17,49 @@ use super::{
 use crate::{queue::JobKind, supervise::LoopReport};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/health", get(health))
+    Router::new().route("/api/v1/health", get(health)).route("/api/v1/reports/daily", get(daily_report))
+}
+
+#[derive(serde::Deserialize)]
+struct ReportQuery {
+    /// `YYYY-MM-DD` (UTC); yesterday when absent.
+    date: Option<String>,
+    /// `html` (default) or `csv`.
+    format: Option<String>,
+}
+
+/// The daily exception report, HTML for people or CSV for a spreadsheet.
+async fn daily_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::{http::header, response::IntoResponse};
+    caller.require(Cap::View)?;
+    let day = match q.date.as_deref() {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| ApiError::BadRequest(format!("date {d:?} is not a day such as 2026-12-01")))?,
+        None => yesterday(state.queue.now()),
+    };
+    let lines = crate::monitor::report::daily(state.queue.store(), day).await?;
+    Ok(match q.format.as_deref().unwrap_or("html") {
+        "html" => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], crate::monitor::report::html(day, &lines))
+            .into_response(),
+        "csv" => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"wns-exceptions-{day}.csv\"")),
+            ],
+            crate::monitor::report::csv(&lines),
+        )
+            .into_response(),
+        other => return Err(ApiError::BadRequest(format!("format {other:?} is not html or csv"))),
+    })
+}
+
+/// The UTC day before `now_ms`.
+pub fn yesterday(now_ms: i64) -> chrono::NaiveDate {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now_ms - 86_400_000).unwrap_or_default().date_naive()
 }
 
 #[derive(Serialize)]

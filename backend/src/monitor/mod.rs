@@ -3,5 +3,6 @@
 
 pub mod audit;
 pub mod exceptions;
+pub mod report;
 
 pub use exceptions::{Exception, ExceptionKind, OpenException};
