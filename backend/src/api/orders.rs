@@ -11,7 +11,7 @@ use axum::{
     routing::{get, post},
 };
 use wns_api_types::{
-    BlockedReason, ExceptionView, JobAttempt, OrderStatus, OrderStatusRequest, OrderSyncState, OrderTimeline, Owner,
+    BlockedReason, ExceptionView, OrderStatus, OrderStatusRequest, OrderSyncState, OrderTimeline, Owner,
 };
 
 use super::{
@@ -58,41 +58,11 @@ async fn timeline(
             "wns has not seen WooCommerce order {id}: no webhook and no sweep brought it yet (the sweep looks every 30 s)"
         )));
     }
-    let attempts: Vec<AttemptRow> = sqlx::query_as(
-        "select a.attempt, a.worker, a.started_at, a.finished_at, a.outcome, a.error from job_attempts a \
-         join jobs j on j.id = a.job_id where j.kind = $1 and j.entity_key = $2 order by a.started_at, a.id",
-    )
-    .bind(JobKind::WooOrder.as_str())
-    .bind(JobKind::WooOrder.key(id))
-    .fetch_all(store.pool())
-    .await?;
+    let attempts = state.queue.attempts_of(JobKind::WooOrder.as_str(), &JobKind::WooOrder.key(id)).await?;
     let mut entities: BTreeSet<String> = [format!("order:{id}")].into();
     entities.extend(status.blocked.as_ref().map(|b| entity_of_cause(&b.cause)));
     let exceptions = open_exceptions(store, &entities).await?.into_values().flatten().collect();
-    Ok(Json(OrderTimeline { status, attempts: attempts.into_iter().map(JobAttempt::from).collect(), exceptions }))
-}
-
-#[derive(sqlx::FromRow)]
-struct AttemptRow {
-    attempt: i64,
-    worker: String,
-    started_at: i64,
-    finished_at: i64,
-    outcome: String,
-    error: Option<String>,
-}
-
-impl From<AttemptRow> for JobAttempt {
-    fn from(r: AttemptRow) -> JobAttempt {
-        JobAttempt {
-            attempt: r.attempt as u32,
-            worker: r.worker,
-            started_at: r.started_at,
-            finished_at: r.finished_at,
-            outcome: r.outcome,
-            error: r.error,
-        }
-    }
+    Ok(Json(OrderTimeline { status, attempts, exceptions }))
 }
 
 /// The newest `woo.order` job of an order.

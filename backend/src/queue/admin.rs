@@ -97,6 +97,20 @@ impl Queue {
         Ok(rows.into_iter().map(JobAttempt::from).collect())
     }
 
+    /// Every attempt of every job of one entity (all its jobs, not only the newest), oldest first:
+    /// an order's timeline.
+    pub async fn attempts_of(&self, kind: &str, entity_key: &str) -> QueueResult<Vec<JobAttempt>> {
+        let rows: Vec<AttemptRecord> = sqlx::query_as(
+            "select a.attempt, a.worker, a.started_at, a.finished_at, a.outcome, a.error from job_attempts a \
+             join jobs j on j.id = a.job_id where j.kind = $1 and j.entity_key = $2 order by a.started_at, a.id",
+        )
+        .bind(kind)
+        .bind(entity_key)
+        .fetch_all(self.store.pool())
+        .await?;
+        Ok(rows.into_iter().map(JobAttempt::from).collect())
+    }
+
     /// Counts by kind and state.
     pub async fn summary(&self) -> QueueResult<QueueSummary> {
         let rows = sqlx::query("select kind, state, count(*) from jobs group by kind, state order by kind, state")

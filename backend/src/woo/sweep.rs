@@ -35,7 +35,7 @@ use crate::{
     metrics::Metrics,
     monitor::{Exception, ExceptionKind},
     queue::{JobKind, NewJob, Queue},
-    store::order_units,
+    store::{order_units, watermarks},
 };
 
 const WATERMARK: &str = "woo.orders.modified_gmt";
@@ -112,15 +112,7 @@ pub async fn sweep(
             }
         }
     }
-    sqlx::query(
-        "insert into watermarks (name, value, updated_at) values ($1, $2, $3) \
-         on conflict (name) do update set value = excluded.value, updated_at = excluded.updated_at",
-    )
-    .bind(WATERMARK)
-    .bind(newest)
-    .bind(now)
-    .execute(store.pool())
-    .await?;
+    watermarks::set(store, WATERMARK, newest, now).await?;
     Ok(report)
 }
 
@@ -203,10 +195,7 @@ pub async fn catch_up_start(queue: &Queue, opts: &SweepOptions) -> Result<DateTi
 }
 
 async fn read_watermark(queue: &Queue) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("select value from watermarks where name = $1")
-        .bind(WATERMARK)
-        .fetch_optional(queue.store().pool())
-        .await
+    watermarks::get(queue.store(), WATERMARK).await
 }
 
 fn start_ms(watermark: Option<i64>, now: i64, opts: &SweepOptions) -> i64 {

@@ -38,9 +38,7 @@ pub enum DriftCheck {
 impl StockSync {
     /// `stock_stale` (operations) when no cycle has succeeded for `stale_after_secs`.
     pub async fn check_freshness(&self) -> Result<bool, sqlx::Error> {
-        let last: Option<i64> = sqlx::query_scalar("select value from watermarks where name = 'stock.last_cycle'")
-            .fetch_optional(self.store().pool())
-            .await?;
+        let last = crate::store::watermarks::get(self.store(), LAST_CYCLE).await?;
         let now = self.queue.now();
         let limit = self.settings.stale_after_secs as i64 * 1000;
         let stale = last.is_none_or(|t| now - t > limit);

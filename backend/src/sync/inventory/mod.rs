@@ -73,6 +73,8 @@ struct Refused {
     pushed: Option<i64>,
 }
 const WATERMARK: &str = "stock.netsuite_modified";
+/// When the last successful cycle started (wns's milliseconds).
+const LAST_CYCLE: &str = "stock.last_cycle";
 /// What one cycle did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CycleReport {
@@ -170,13 +172,7 @@ impl StockSync {
         if let Some(n) = newest {
             self.set_watermark(&n).await?;
         }
-        sqlx::query(
-            "insert into watermarks (name, value, updated_at) values ('stock.last_cycle', $1, $1) \
-             on conflict (name) do update set value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(started)
-        .execute(self.store().pool())
-        .await?;
+        crate::store::watermarks::set(self.store(), LAST_CYCLE, started, started).await?;
         Ok(report)
     }
 

@@ -121,9 +121,7 @@ impl StockSync {
         // that started between NetSuite saving the order and wns noting it saw the new figure
         // with the order still in flight. Their SKUs are computed again.
         let mut again = Vec::new();
-        let previous: Option<i64> = sqlx::query_scalar("select value from watermarks where name = 'stock.last_cycle'")
-            .fetch_optional(self.store().pool())
-            .await?;
+        let previous = watermarks::get(self.store(), LAST_CYCLE).await?;
         if let Some(prev) = previous {
             let rows = sqlx::query(
                 "select distinct s.netsuite_item_id from order_units u join stock_items s on s.sku = u.sku \
