@@ -120,7 +120,8 @@ async fn check_asks_netsuite_and_the_store_and_names_what_is_wrong() {
     let ns = wns_sim::netsuite::NetSuiteSim::spawn(wns_sim::netsuite::NetSuiteConfig::for_tests()).await.unwrap();
     let woo = wns_sim::woo::WooSim::spawn(wns_sim::woo::WooConfig::for_tests()).await.unwrap();
     let dir = empty_dir("check-remote");
-    let run = |token_secret: &str| {
+    // `wns check` against NetSuite with `token_secret` and the store at `store`, plus `extra`.
+    let run = |token_secret: &str, store: &str, extra: &[(&str, &str)]| {
         let mut c = wns(&dir);
         c.arg("check")
             .env("WNS_NETSUITE__ACCOUNT_ID", "1234567_SB1")
@@ -130,15 +131,16 @@ async fn check_asks_netsuite_and_the_store_and_names_what_is_wrong() {
             .env("WNS_NETSUITE__AUTH__CONSUMER_SECRET", wns_sim::netsuite::TEST_CONSUMER_SECRET)
             .env("WNS_NETSUITE__AUTH__TOKEN_ID", wns_sim::netsuite::TEST_TOKEN_ID)
             .env("WNS_NETSUITE__AUTH__TOKEN_SECRET", token_secret)
-            .env("WNS_WOOCOMMERCE__BASE_URL", &woo.base_url)
+            .env("WNS_WOOCOMMERCE__BASE_URL", store)
             .env("WNS_WOOCOMMERCE__CONSUMER_KEY", wns_sim::woo::TEST_CONSUMER_KEY)
             .env("WNS_WOOCOMMERCE__CONSUMER_SECRET", wns_sim::woo::TEST_CONSUMER_SECRET)
             .env("WNS_WOOCOMMERCE__WEBHOOK_SECRET", "check-test-webhook-secret")
-            .env("WNS_WOOCOMMERCE__PUBLIC_URL", "http://127.0.0.1:8080");
+            .env("WNS_WOOCOMMERCE__PUBLIC_URL", "http://127.0.0.1:8080")
+            .envs(extra.iter().copied());
         // The simulators run on this test's runtime: wait for the process without blocking it.
         tokio::process::Command::from(c).output()
     };
-    let out = run(wns_sim::netsuite::TEST_TOKEN_SECRET).await.unwrap();
+    let out = run(wns_sim::netsuite::TEST_TOKEN_SECRET, &woo.base_url, &[]).await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(stdout.contains("ok   netsuite: account 1234567_SB1 answers"), "{stdout}");
     assert!(stdout.contains("ok   woocommerce:"), "{stdout}");
@@ -152,22 +154,8 @@ async fn check_asks_netsuite_and_the_store_and_names_what_is_wrong() {
     })
     .await
     .unwrap();
-    let mut c = wns(&dir);
-    c.arg("check")
-        .env("WNS_NETSUITE__ACCOUNT_ID", "1234567_SB1")
-        .env("WNS_NETSUITE__BASE_URL", &ns.base_url)
-        .env("WNS_NETSUITE__AUTH__METHOD", "tba")
-        .env("WNS_NETSUITE__AUTH__CONSUMER_KEY", wns_sim::netsuite::TEST_CONSUMER_KEY)
-        .env("WNS_NETSUITE__AUTH__CONSUMER_SECRET", wns_sim::netsuite::TEST_CONSUMER_SECRET)
-        .env("WNS_NETSUITE__AUTH__TOKEN_ID", wns_sim::netsuite::TEST_TOKEN_ID)
-        .env("WNS_NETSUITE__AUTH__TOKEN_SECRET", wns_sim::netsuite::TEST_TOKEN_SECRET)
-        .env("WNS_WOOCOMMERCE__BASE_URL", &bare.base_url)
-        .env("WNS_WOOCOMMERCE__CONSUMER_KEY", wns_sim::woo::TEST_CONSUMER_KEY)
-        .env("WNS_WOOCOMMERCE__CONSUMER_SECRET", wns_sim::woo::TEST_CONSUMER_SECRET)
-        .env("WNS_WOOCOMMERCE__WEBHOOK_SECRET", "check-test-webhook-secret")
-        .env("WNS_WOOCOMMERCE__PUBLIC_URL", "http://127.0.0.1:8080")
-        .env("WNS_STOCK__LOCATIONS", "[\"1\"]");
-    let out = tokio::process::Command::from(c).output().await.unwrap();
+    let stock = [("WNS_STOCK__LOCATIONS", "[\"1\"]")];
+    let out = run(wns_sim::netsuite::TEST_TOKEN_SECRET, &bare.base_url, &stock).await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         stdout.contains("ok   stock writes: absolute figures, because the store does not offer wns's plugin route"),
@@ -175,7 +163,7 @@ async fn check_asks_netsuite_and_the_store_and_names_what_is_wrong() {
     );
     assert!(stdout.contains("stock.buffer"), "says what covers the race: {stdout}");
 
-    let out = run("a-wrong-token-secret").await.unwrap();
+    let out = run("a-wrong-token-secret", &woo.base_url, &[]).await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(stdout.contains("FAIL netsuite: account 1234567_SB1 refused the credentials"), "{stdout}");
     assert!(stdout.contains("Invalid login attempt"), "NetSuite's own words: {stdout}");

@@ -6,6 +6,9 @@
 #[path = "support/both.rs"]
 mod both;
 
+#[path = "support/api.rs"]
+mod api;
+
 use std::sync::Arc;
 
 use axum::{
@@ -69,17 +72,7 @@ async fn board(b: Backend) -> Board {
 
 impl Board {
     async fn call(&self, key: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::AUTHORIZATION, format!("Bearer {key}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
-            .unwrap();
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        api::call(&self.app, key, method, path, body).await
     }
 
     async fn list(&self, query: &str) -> Vec<Value> {

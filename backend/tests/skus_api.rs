@@ -9,16 +9,14 @@ mod both;
 #[path = "support/flow.rs"]
 mod support;
 
+#[path = "support/api.rs"]
+mod api;
+
 use std::{sync::Arc, time::Duration};
 
-use axum::{
-    body::Body,
-    http::{Request, StatusCode, header},
-};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
 use wns::{
     api::{
         AppState,
@@ -31,20 +29,6 @@ use wns::{
 use wns_sim::woo::{Address, Checkout};
 
 const SETTLE: Duration = Duration::from_secs(20);
-
-async fn call(app: &axum::Router, key: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body.map(|b| Body::from(b.to_string())).unwrap_or_default())
-        .unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
 
 async fn a_saved_mapping_releases_the_orders_waiting_for_the_sku_and_they_post(b: Backend) {
     let f = support::flow(b, |_, _| {}).await;
@@ -63,7 +47,7 @@ async fn a_saved_mapping_releases_the_orders_waiting_for_the_sku_and_they_post(b
     let viewer = create_key(&f.store, "viewer", &[Cap::View].into_iter().collect(), now).await.unwrap();
     let merch = create_key(&f.store, "merch", &[Cap::View, Cap::MapSkus].into_iter().collect(), now).await.unwrap();
 
-    let (status, list) = call(&app, &viewer, "GET", "/api/v1/skus/unmapped", None).await;
+    let (status, list) = api::call(&app, &viewer, "GET", "/api/v1/skus/unmapped", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list[0]["sku"], "API-MAP");
     let mut waiting: Vec<u64> = list[0]["order_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
@@ -71,35 +55,36 @@ async fn a_saved_mapping_releases_the_orders_waiting_for_the_sku_and_they_post(b
     assert_eq!(waiting, orders);
 
     let body = json!({ "netsuite_item_id": item });
-    let (status, _) = call(&app, &viewer, "PUT", "/api/v1/skus/API-MAP/mapping", Some(body.clone())).await;
+    let (status, _) = api::call(&app, &viewer, "PUT", "/api/v1/skus/API-MAP/mapping", Some(body.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "view may not map");
     let (status, bad) =
-        call(&app, &merch, "PUT", "/api/v1/skus/API-MAP/mapping", Some(json!({ "netsuite_item_id": "Mug" }))).await;
+        api::call(&app, &merch, "PUT", "/api/v1/skus/API-MAP/mapping", Some(json!({ "netsuite_item_id": "Mug" })))
+            .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(bad["error"]["message"].as_str().unwrap().contains("internal id"), "{bad}");
-    let (status, saved) = call(&app, &merch, "PUT", "/api/v1/skus/API-MAP/mapping", Some(body)).await;
+    let (status, saved) = api::call(&app, &merch, "PUT", "/api/v1/skus/API-MAP/mapping", Some(body)).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(saved["orders_released"], 3);
     f.settle(SETTLE).await;
     for id in &orders {
         assert!(f.sales_order(*id).is_some(), "order {id} posted after the mapping");
     }
-    let (_, list) = call(&app, &viewer, "GET", "/api/v1/skus/unmapped", None).await;
+    let (_, list) = api::call(&app, &viewer, "GET", "/api/v1/skus/unmapped", None).await;
     assert_eq!(list, json!([]));
 
-    let (status, removed) = call(&app, &merch, "DELETE", "/api/v1/skus/API-MAP/mapping", None).await;
+    let (status, removed) = api::call(&app, &merch, "DELETE", "/api/v1/skus/API-MAP/mapping", None).await;
     assert_eq!((status, removed["removed"].clone()), (StatusCode::OK, json!(true)));
-    let (status, _) = call(&app, &merch, "DELETE", "/api/v1/skus/API-MAP/mapping", None).await;
+    let (status, _) = api::call(&app, &merch, "DELETE", "/api/v1/skus/API-MAP/mapping", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, log) = call(&app, &viewer, "GET", "/api/v1/audit?entity=sku:API-MAP", None).await;
+    let (status, log) = api::call(&app, &viewer, "GET", "/api/v1/audit?entity=sku:API-MAP", None).await;
     assert_eq!(status, StatusCode::OK);
     let actions: Vec<(&str, &str)> =
         log.as_array().unwrap().iter().map(|e| (e["action"].as_str().unwrap(), e["who"].as_str().unwrap())).collect();
     assert_eq!(actions, vec![("sku_mapping.remove", "key:merch"), ("sku_mapping.save", "key:merch")]);
     assert_eq!(log[1]["after"]["orders_released"], 3);
     assert_eq!(log[0]["before"]["netsuite_item_id"].as_str(), Some(item.as_str()));
-    let (status, _) = call(&app, &viewer, "GET", "/api/v1/audit", None).await;
+    let (status, _) = api::call(&app, &viewer, "GET", "/api/v1/audit", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "an entity is required");
 }
 
@@ -139,7 +124,7 @@ async fn the_item_index_finds_items_and_a_new_item_releases_the_orders_waiting_f
     let requests = f.ns.sim.counters().requests;
     let app = router(AppState::new(f.queue.clone(), Arc::new(Metrics::new())));
     let key = create_key(&f.store, "v", &[Cap::View].into_iter().collect(), f.queue.now()).await.unwrap();
-    let (status, hits) = call(&app, &key, "GET", "/api/v1/items/search?q=Mug-R", None).await;
+    let (status, hits) = api::call(&app, &key, "GET", "/api/v1/items/search?q=Mug-R", None).await;
     assert_eq!((status, hits[0]["itemid"].clone()), (StatusCode::OK, json!("MUG-RED")));
     assert_eq!(f.ns.sim.counters().requests, requests, "searching costs NetSuite nothing");
 
