@@ -140,10 +140,79 @@ impl Provenance {
 pub enum ConfigError {
     #[error("configuration file {path} does not exist; create it or leave out --config to use the defaults")]
     MissingFile { path: String },
-    #[error("configuration: {0}\n  (set it in wns.toml, or as WNS_<SECTION>__<KEY> in the environment)")]
+    #[error("{}\n  (set it in wns.toml, or as WNS_<SECTION>__<KEY> in the environment)", describe(.0))]
     Parse(Box<figment::Error>),
     #[error("configuration key `{key}` is invalid: {problem}")]
     Invalid { key: &'static str, problem: String },
+}
+
+/// A configuration error as a person reads it: where (the file, or the environment variable), the
+/// key as written in `wns.toml` (`netsuite.account_id`), and what is wrong, with the closest known
+/// key when one was misspelt — not the library's profile names and nested quotes.
+fn describe(e: &figment::Error) -> String {
+    use figment::error::Kind;
+    (*e).clone()
+        .into_iter()
+        .map(|e| {
+            let mut path: Vec<&str> = e.path.iter().map(String::as_str).collect();
+            if matches!(path.first(), Some(&"default" | &"global")) {
+                path.remove(0);
+            }
+            let in_file = e.metadata.as_ref().and_then(|m| m.source.as_ref()).and_then(|s| s.file_path()).map(|p| {
+                p.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| p.display().to_string())
+            });
+            let named = |path: &[&str]| match &in_file {
+                Some(_) => path.join("."),
+                None => format!("WNS_{}", path.join("__").to_uppercase()),
+            };
+            let problem = match &e.kind {
+                Kind::UnknownField(field, expected) => {
+                    if path.last() != Some(&field.as_str()) {
+                        path.push(field);
+                    }
+                    let hint = closest(field, expected).map(|c| format!(" (did you mean {c}?)")).unwrap_or_default();
+                    format!("unknown key {}{hint}", named(&path))
+                }
+                Kind::InvalidType(actual, expected) => {
+                    let expected = match expected.as_str() {
+                        "usize" | "u64" | "u32" | "u16" | "i64" | "i32" => "a whole number",
+                        "f64" | "f32" => "a number",
+                        other => other,
+                    };
+                    format!("{} is {actual}, but must be {expected}", named(&path))
+                }
+                Kind::MissingField(field) => {
+                    path.push(field);
+                    format!("{} is missing", named(&path))
+                }
+                other => format!("{}: {other}", named(&path)),
+            };
+            match in_file {
+                Some(file) => format!("{file}: {problem}"),
+                None => problem,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The known name closest to `typed` by edit distance, when it is close enough to be a typo.
+fn closest<'a>(typed: &str, known: &[&'a str]) -> Option<&'a str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    known.iter().map(|k| (distance(typed, k), *k)).filter(|(d, k)| *d <= 2.max(k.len() / 3)).min().map(|(_, k)| k)
 }
 
 impl Settings {
@@ -389,10 +458,24 @@ mod tests {
     #[test]
     fn an_unknown_or_mistyped_key_is_named_in_the_error() {
         let err = Settings::load(None, env(&[("WNS_QUEUE__WROKERS", "5")])).unwrap_err().to_string();
-        assert!(err.contains("wrokers"), "{err}");
+        assert!(err.starts_with("unknown key WNS_QUEUE__WROKERS (did you mean workers?)"), "{err}");
         let err = Settings::load(None, env(&[("WNS_QUEUE__WORKERS", "many")])).unwrap_err().to_string();
-        assert!(err.contains("queue.workers") || err.contains("workers"), "{err}");
+        assert!(err.starts_with("WNS_QUEUE__WORKERS is string \"many\", but must be a whole number"), "{err}");
         assert!(err.contains("WNS_<SECTION>__<KEY>"), "says how to set it: {err}");
+        // In a file: the file, the key as written there, no library profile names.
+        let dir = std::env::temp_dir().join(format!("wns-config-words-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("wns.toml");
+        for (text, expected) in [
+            ("sitee = \"x\"\n", "wns.toml: unknown key sitee (did you mean site?)"),
+            ("[netsuite]\naccount_id = 5\n", "wns.toml: netsuite.account_id is signed int `5`, but must be a string"),
+        ] {
+            std::fs::write(&file, text).unwrap();
+            let err = Settings::load(Some(&file), env(&[])).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err}");
+            assert!(!err.contains("default.") && !err.contains("global.") && !err.contains("configuration:"), "{err}");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
