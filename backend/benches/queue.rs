@@ -1,15 +1,26 @@
 //! `cargo xtask bench queue`: throughput of no-op jobs through the whole queue — enqueue, claim,
 //! run, record — with 1 and 4 workers on SQLite and PostgreSQL. Enqueue two ways: through
 //! `Queue::enqueue` by 64 concurrent callers (the queue group-commits what waits at the same
-//! moment), and one transaction per job by 4 producers (the worst case). Each worker has its own connection pool, as separate processes would. Prints a
-//! table; asserts nothing about speed.
+//! moment), and one transaction per job by 4 producers (the worst case). Each worker has its own
+//! connection pool, as separate processes would. Prints a table; asserts nothing about speed.
+//!
+//! Absolute rates follow the machine's load, so each row also measures a baseline on the same
+//! database, pool and number of callers: each job a row inserted into a scratch table and deleted
+//! again, each statement its own commit, the least a durable queue must do per job. The row's jobs
+//! go in `WNS_BENCH_ROUNDS` (default 4) rounds, each a baseline pass of as many jobs and then
+//! wns's (enqueue, run until the queue is empty, workers stopped), so both see the same load;
+//! the table gives wns's rate as a ratio of the baseline's, overall and per round.
 //!
 //! PostgreSQL comes from `WNS_TEST_PG` (set by `cargo xtask bench`); `WNS_BENCH_JOBS` changes
 //! the number of jobs per run.
 
-use std::time::{Duration, Instant};
+use std::{
+    ops::Range,
+    time::{Duration, Instant},
+};
 
 use serde_json::json;
+use sqlx::AnyPool;
 use tokio_util::sync::CancellationToken;
 use wns::{
     clock,
@@ -29,38 +40,103 @@ struct Row {
     workers: usize,
     jobs: usize,
     group: usize,
+    /// wns's seconds and the baseline's, all rounds.
     secs: f64,
+    bare_secs: f64,
+    /// (wns's rate, the baseline's rate) of each round.
+    rounds: Vec<(f64, f64)>,
 }
 
-async fn run(backend: Backend, workers: usize, jobs: usize, group: usize) -> Row {
+/// The baseline: `callers` concurrent tasks on `pool`, each job a row inserted into the scratch
+/// table and deleted, each statement its own transaction. Returns the seconds taken.
+async fn bare(pool: &AnyPool, callers: usize, ids: Range<usize>) -> f64 {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..callers)
+        .map(|c| {
+            let (pool, ids) = (pool.clone(), ids.clone());
+            tokio::spawn(async move {
+                for i in (ids.start + c..ids.end).step_by(callers) {
+                    sqlx::query("insert into bench_scratch (id, payload) values ($1, $2)")
+                        .bind(i as i64)
+                        .bind(json!({ "i": i }).to_string())
+                        .execute(&pool)
+                        .await
+                        .expect("scratch insert");
+                    sqlx::query("delete from bench_scratch where id = $1")
+                        .bind(i as i64)
+                        .execute(&pool)
+                        .await
+                        .expect("scratch delete");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    start.elapsed().as_secs_f64()
+}
+
+async fn run(backend: Backend, workers: usize, jobs: usize, group: usize, rounds: usize) -> Row {
     let db = TestDb::new(backend).await;
     let store = db.store(PRODUCERS as u32 + 1).await;
     let producer_queue = Queue::new(store.clone(), clock::system(), RetryPolicy::default());
-    let stop = CancellationToken::new();
-    let mut running = Vec::new();
-    for w in 0..workers {
+    sqlx::query("create table bench_scratch (id bigint primary key, payload text not null)")
+        .execute(store.pool())
+        .await
+        .expect("creating the scratch table");
+    let mut worker_queues = Vec::new();
+    for _ in 0..workers {
         // PostgreSQL: a pool per worker, as separate processes (replicas) would have. SQLite is
         // the single-process default: its workers share the process's queue, as in `wns serve`.
-        let q = match backend {
+        worker_queues.push(match backend {
             Backend::Postgres => Queue::new(db.store(4).await, clock::system(), RetryPolicy::default()),
             // Same process: the producers' enqueues wake these workers, as in `wns serve`.
             Backend::Sqlite => producer_queue.clone(),
-        };
+        });
+    }
+    let callers = if group == 0 { CALLERS } else { PRODUCERS };
+    let rounds = rounds.clamp(1, jobs);
+    let mut row = Row { backend, workers, jobs, group, secs: 0.0, bare_secs: 0.0, rounds: Vec::new() };
+    for r in 0..rounds {
+        let ids = jobs * r / rounds..jobs * (r + 1) / rounds;
+        let n = ids.len() as f64;
+        // The baseline first, with no worker running: nothing else touches the database.
+        let b = bare(store.pool(), callers, ids.clone()).await;
+        let w = round(&producer_queue, &worker_queues, callers, group, ids).await;
+        row.rounds.push((n / w, n / b));
+        row.secs += w;
+        row.bare_secs += b;
+    }
+    row
+}
+
+/// One round of wns: the workers started, jobs `ids` enqueued, run until the queue is empty
+/// (with workers), the workers stopped. Returns the seconds from the first enqueue.
+async fn round(
+    producer_queue: &Queue,
+    worker_queues: &[Queue],
+    callers: usize,
+    group: usize,
+    ids: Range<usize>,
+) -> f64 {
+    let stop = CancellationToken::new();
+    let mut running = Vec::new();
+    for (w, q) in worker_queues.iter().enumerate() {
         let opts = WorkerOptions {
             concurrency: 64,
             poll: Duration::from_millis(5),
             ..WorkerOptions::new(format!("bench-{w}"))
         };
-        let worker = Worker::new(q, Handlers::new().on("noop", |_| async { Outcome::Done }), opts);
+        let worker = Worker::new(q.clone(), Handlers::new().on("noop", |_| async { Outcome::Done }), opts);
         running.push(tokio::spawn(worker.run(stop.clone())));
     }
     let start = Instant::now();
-    let callers = if group == 0 { CALLERS } else { PRODUCERS };
     let producers: Vec<_> = (0..callers)
         .map(|p| {
             let q = producer_queue.clone();
+            let mine: Vec<usize> = (ids.start + p..ids.end).step_by(callers).collect();
             tokio::spawn(async move {
-                let mine: Vec<usize> = (p..jobs).step_by(callers).collect();
                 if group == 0 {
                     // `Queue::enqueue`, one call per job: the queue commits the calls waiting
                     // at the same moment together (queue::committer).
@@ -86,13 +162,13 @@ async fn run(backend: Backend, workers: usize, jobs: usize, group: usize) -> Row
     for p in producers {
         p.await.unwrap();
     }
-    if workers == 0 {
-        return Row { backend, workers, jobs, group, secs: start.elapsed().as_secs_f64() };
+    if worker_queues.is_empty() {
+        return start.elapsed().as_secs_f64();
     }
     // Poll sparingly: a count over the whole table competes with the workers for the database.
     loop {
         let pending: i64 = sqlx::query_scalar("select count(*) from jobs where state in ('ready', 'running')")
-            .fetch_one(store.pool())
+            .fetch_one(producer_queue.store().pool())
             .await
             .unwrap();
         if pending == 0 {
@@ -101,18 +177,20 @@ async fn run(backend: Backend, workers: usize, jobs: usize, group: usize) -> Row
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let done = producer_queue.summary().await.unwrap().total(JobState::Done) as usize;
-    assert_eq!(done, jobs, "every job must be done exactly once");
+    assert_eq!(done, ids.end, "every job must be done exactly once");
     let secs = start.elapsed().as_secs_f64();
     stop.cancel();
     for r in running {
         r.await.unwrap().unwrap();
     }
-    Row { backend, workers, jobs, group, secs }
+    secs
 }
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let jobs: usize = std::env::var("WNS_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let env = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let jobs = env("WNS_BENCH_JOBS", 20_000);
+    let rounds = env("WNS_BENCH_ROUNDS", 4);
     let mut rows = Vec::new();
     let mut backends = vec![Backend::Sqlite];
     if std::env::var_os("WNS_TEST_PG").is_some() {
@@ -122,30 +200,47 @@ fn main() {
     }
     for backend in backends {
         for (workers, group) in workers_to_run().into_iter().flat_map(|w| groups().into_iter().map(move |g| (w, g))) {
-            let row = rt.block_on(run(backend, workers, jobs, group));
+            let row = rt.block_on(run(backend, workers, jobs, group, rounds));
+            let rounds: Vec<String> =
+                row.rounds.iter().map(|(w, b)| format!("{w:.0} ÷ {b:.0} = {:.2}", w / b)).collect();
             eprintln!(
-                "  {} with {} worker(s), {}: {:.0} jobs/s",
+                "  {} with {} worker(s), {}: {:.0} jobs/s; per round, wns ÷ bare: {}",
                 row.backend.name(),
                 row.workers,
                 describe(row.group),
-                row.jobs as f64 / row.secs
+                row.jobs as f64 / row.secs,
+                rounds.join(", ")
             );
             rows.push(row);
         }
     }
     println!();
     println!("queue: enqueue + claim + run + record of no-op jobs");
-    println!("| database | workers | enqueue | jobs | seconds | jobs/s |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "bare: the same database, pool and number of callers, each job a row inserted into a scratch table and \
+         deleted (two commits); taking turns with wns in {rounds} rounds"
+    );
+    println!(
+        "| database | workers | enqueue | jobs | seconds | jobs/s | bare jobs/s | wns ÷ bare | wns ÷ bare per round, \
+         lowest–highest |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
+        let (rate, bare) = (r.jobs as f64 / r.secs, r.jobs as f64 / r.bare_secs);
+        let mut ratios: Vec<f64> = r.rounds.iter().map(|(w, b)| w / b).collect();
+        ratios.sort_by(f64::total_cmp);
         println!(
-            "| {} | {} | {} | {} | {:.2} | {:.0} |",
+            "| {} | {} | {} | {} | {:.2} | {:.0} | {:.0} | {:.2} | {:.2}–{:.2} |",
             r.backend.name(),
             r.workers,
             describe(r.group),
             r.jobs,
             r.secs,
-            r.jobs as f64 / r.secs
+            rate,
+            bare,
+            rate / bare,
+            ratios[0],
+            ratios[ratios.len() - 1]
         );
     }
 }
