@@ -48,7 +48,9 @@ pub async fn run(config: Option<&Path>, env: impl IntoIterator<Item = (String, S
     }
     match &settings.woocommerce {
         None => {
-            println!("skip woocommerce: not configured (add a [woocommerce] section to wns.toml; see docs/runbook.md)")
+            println!(
+                "skip woocommerce: not configured (add a [woocommerce] section to wns.toml; see docs/runbook.md); until then webhook deliveries cannot be verified and are kept unprocessed"
+            )
         }
         Some(woo) => {
             for (ok, what, detail) in check_woocommerce(woo, settings.stock.as_ref()).await {

@@ -69,6 +69,18 @@ impl Harness {
         self.app.clone().oneshot(req.body(Body::from(body)).unwrap()).await.unwrap().status()
     }
 
+    /// The status and the body of the answer.
+    async fn post_read(&self, headers: &[(String, String)], body: Vec<u8>) -> (StatusCode, String) {
+        use http_body_util::BodyExt;
+        let mut req = Request::post("/webhooks/woocommerce");
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let res = self.app.clone().oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
+        let status = res.status();
+        (status, String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).to_string())
+    }
+
     async fn count(&self, sql: &str) -> i64 {
         sqlx::query(sql).fetch_one(self.store.pool()).await.unwrap().try_get(0).unwrap()
     }
@@ -273,7 +285,11 @@ async fn a_five_megabyte_body_is_refused_with_413(backend: Backend) {
     let h = harness(backend).await;
     let body = vec![b' '; 5 * 1024 * 1024];
     let headers = vec![("X-WC-Webhook-Signature".to_string(), sign(&body))];
-    assert_eq!(h.post(&headers, body).await, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, answer) = h.post_read(&headers, body).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let v: Value = serde_json::from_str(&answer).unwrap_or_else(|_| panic!("a JSON answer like the others: {answer}"));
+    assert_eq!(v["error"]["code"], "too_large");
+    assert!(v["error"]["message"].as_str().unwrap().contains("webhook_max_body_bytes"), "{answer}");
     assert_eq!(h.count("select count(*) from jobs").await, 0);
 }
 

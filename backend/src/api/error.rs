@@ -21,6 +21,9 @@ pub enum ApiError {
     /// A valid caller without the capability the route needs.
     #[error("{0}")]
     Forbidden(String),
+    /// The body is larger than the route accepts.
+    #[error("{0}")]
+    TooLarge(String),
     /// The request contradicts the record's state (closing a closed exception).
     #[error("{0}")]
     Conflict(String),
@@ -49,6 +52,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

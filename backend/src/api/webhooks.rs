@@ -24,8 +24,21 @@ async fn receive(
     State(state): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            state.metrics.record_webhook("too_large");
+            return Err(ApiError::TooLarge(format!(
+                "the delivery is larger than woocommerce.webhook_max_body_bytes ({} bytes) and was not kept; raise the limit if orders this large are real",
+                state.webhook_max_body
+            )));
+        }
+        Err(e) => {
+            return Err(ApiError::BadRequest(format!("the delivery's body could not be read: {}", e.body_text())));
+        }
+    };
     let mut h = DeliveryHeaders::from_http(&headers);
     // Served with connect info (`wns serve`), the peer keys the quarantine's rate limit.
     h.peer = peer.map(|Extension(ConnectInfo(addr))| addr.ip());

@@ -194,6 +194,8 @@ pub struct Receiver {
     /// their webhook, and look only while this is set (so the receiver's hot path reads nothing
     /// more when all is well).
     malformed_open: Arc<AtomicBool>,
+    /// Set once the log has said that no webhook secret is configured.
+    warned_no_secret: AtomicBool,
 }
 
 /// A delivery that passed every check, waiting for the writer.
@@ -228,7 +230,13 @@ impl Receiver {
         for _ in 0..writers {
             tokio::spawn(write_groups(queue.clone(), rx.clone(), malformed_open.clone()));
         }
-        Receiver { queue, writer, quarantine_rate: Default::default(), malformed_open }
+        Receiver {
+            queue,
+            writer,
+            quarantine_rate: Default::default(),
+            malformed_open,
+            warned_no_secret: Default::default(),
+        }
     }
 
     /// `secret`: `None` when WooCommerce is not configured, and every delivery is quarantined.
@@ -340,6 +348,11 @@ impl Receiver {
         }
         let id = self.keep(h, body, "quarantined", None).await?;
         let dropped = self.trim_quarantine().await?;
+        if !configured && !self.warned_no_secret.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(
+                "a WooCommerce webhook delivery arrived but no webhook secret is configured ([woocommerce] webhook_secret): every delivery is kept unprocessed until it is"
+            );
+        }
         let claimed = h.webhook_id.as_deref().map(|w| format!(" claiming webhook {w}")).unwrap_or_default();
         let from = h.peer.map(|p| format!(" from {p}")).unwrap_or_default();
         let (message, fix) = if configured {
