@@ -320,8 +320,11 @@ fn hash(key: &str) -> String {
     Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// id, name, caps, revoked_at, last_used_at of a key.
+type KeyRow = (i64, String, String, Option<i64>, Option<i64>);
+
 async fn key_caller(store: &Store, key: &str, now: i64) -> Result<Caller, ApiError> {
-    let row: Option<(i64, String, String, Option<i64>, Option<i64>)> =
+    let row: Option<KeyRow> =
         sqlx::query_as("select id, name, caps, revoked_at, last_used_at from api_keys where key_hash = $1")
             .bind(hash(key))
             .fetch_optional(store.pool())
