@@ -2,13 +2,7 @@
 //! PostgreSQL: mapped, unmapped, without SKU and unknown products in one request; NetSuite's
 //! figure per location and in total, wns's figure, WooCommerce's, and freshness by the clock.
 
-#[macro_use]
-#[path = "support/both.rs"]
-mod both;
-
-#[path = "support/flow.rs"]
-mod support;
-
+use crate::support;
 use std::sync::Arc;
 
 use axum::{

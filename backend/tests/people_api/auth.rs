@@ -3,10 +3,6 @@
 //! operator keys (created, used, revoked), the status page's sign-in, CORS for the configured
 //! origins only, and `wns serve` refusing to listen beyond loopback with no way to authenticate.
 
-#[macro_use]
-#[path = "support/both.rs"]
-mod both;
-
 use std::sync::Arc;
 
 use axum::{

@@ -3,13 +3,7 @@
 //! NetSuite, blocked with the reason and who fixes it, unknown), one order's timeline, and the
 //! clear 400s for too many ids and a body that is not the request.
 
-#[macro_use]
-#[path = "support/both.rs"]
-mod both;
-
-#[path = "support/flow.rs"]
-mod support;
-
+use crate::support;
 use std::{sync::Arc, time::Duration};
 
 use axum::{

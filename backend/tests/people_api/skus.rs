@@ -2,16 +2,7 @@
 //! one unmapped SKU, a merchandiser maps it through the API, the answer says three orders were
 //! released and they post; every change is in the audit log with who made it.
 
-#[macro_use]
-#[path = "support/both.rs"]
-mod both;
-
-#[path = "support/flow.rs"]
-mod support;
-
-#[path = "support/api.rs"]
-mod api;
-
+use crate::{api, support};
 use std::{sync::Arc, time::Duration};
 
 use axum::http::StatusCode;

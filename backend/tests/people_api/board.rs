@@ -2,13 +2,7 @@
 //! counts per owner, resolve / ignore with a reason / reopen with the right capability, and each
 //! change in the audit log.
 
-#[macro_use]
-#[path = "support/both.rs"]
-mod both;
-
-#[path = "support/api.rs"]
-mod api;
-
+use crate::api;
 use std::sync::Arc;
 
 use axum::{

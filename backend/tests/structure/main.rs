@@ -1,0 +1,5 @@
+//! Checks on the code's and the database's shape, in one test binary: the layers point one way,
+//! and both engines' migrations describe the same database.
+
+mod layers;
+mod migrations;
