@@ -43,19 +43,6 @@ fn guest(email: &str) -> Address {
     Address { email: email.into(), ..Address::us_ca() }
 }
 
-/// `PUT wc/v3/orders/<id>` as wp-admin's REST client sends it (Basic auth behind an HTTPS proxy).
-async fn edit(f: &support::Flow, id: u64, body: serde_json::Value) {
-    let res = reqwest::Client::new()
-        .put(format!("{}/wp-json/wc/v3/orders/{id}", f.woo.base_url))
-        .basic_auth(wns_sim::woo::TEST_CONSUMER_KEY, Some(wns_sim::woo::TEST_CONSUMER_SECRET))
-        .header("X-Forwarded-Proto", "https")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
-}
-
 /// An order of one unit of product `p`, run by the worker as its webhook would have it.
 async fn order_of(f: &support::Flow, p: u64, email: &str) -> u64 {
     let order = f.woo.sim.checkout(Checkout::guest(guest(email)).line(p, 1)).unwrap();
@@ -147,7 +134,7 @@ async fn what_blocked_an_order_resolves_itself_when_the_order_posts(b: Backend) 
     let order = order_of(&f, mug, "jane doe@example.com").await;
     let key = format!("order:{order}");
     assert!(is_open(&f.store, ExceptionKind::CustomerRejected, &key).await);
-    edit(&f, order, serde_json::json!({ "billing": { "email": "jane.doe@example.com" } })).await;
+    f.edit_order(order, serde_json::json!({ "billing": { "email": "jane.doe@example.com" } })).await;
     f.enqueue(order).await;
     f.settle(SETTLE).await;
     assert!(f.sales_order(order).is_some());

@@ -253,8 +253,7 @@ async fn a_line_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilm
     // An edit in wp-admin, through the REST API as WooCommerce's own apps send it: the mug's
     // quantity 1 → 2 (with its amounts, which WooCommerce does not reprice by itself), a tee added.
     let line = f.woo.sim.order(order.id).unwrap()["line_items"][0]["id"].as_u64().unwrap();
-    edit(
-        &f,
+    f.edit_order(
         order.id,
         serde_json::json!({ "line_items": [
             { "id": line, "quantity": 2, "subtotal": "25.00", "total": "25.00" },
@@ -274,8 +273,7 @@ async fn a_line_edit_before_fulfilment_updates_the_sales_order_and_after_fulfilm
     assert_eq!(f.flow.sync_order(order.id).await.unwrap(), Synced::Unchanged);
 
     f.ns.sim.fulfil(so["id"].as_str().unwrap(), &[]);
-    edit(
-        &f,
+    f.edit_order(
         order.id,
         serde_json::json!({ "line_items": [{ "id": line, "quantity": 3, "subtotal": "37.50", "total": "37.50" }] }),
     )
@@ -376,7 +374,7 @@ async fn customer_data_netsuite_rejects_waits_for_customer_service_and_the_corre
     assert_eq!(f.queue.summary().await.unwrap().total(JobState::Blocked), 1, "blocked, not failed");
 
     // Customer service corrects the order; WooCommerce's order.updated webhook is the requeue.
-    edit(&f, order.id, serde_json::json!({ "billing": { "email": "jane.doe@example.com" } })).await;
+    f.edit_order(order.id, serde_json::json!({ "billing": { "email": "jane.doe@example.com" } })).await;
     f.enqueue(order.id).await;
     f.settle(SETTLE).await;
     assert!(f.sales_order(order.id).is_some());
@@ -413,19 +411,6 @@ async fn netsuite_tax_within_tolerance_is_approved_and_beyond_it_waits_for_finan
     f.settle(SETTLE).await;
     assert_eq!(f.sales_order(off.id).unwrap()["orderStatus"]["id"], "B");
     assert!(exceptions::open(&f.store, Some(exceptions::ExceptionKind::TaxDifference)).await.unwrap().is_empty());
-}
-
-/// `PUT wc/v3/orders/<id>` as wp-admin's REST client sends it (Basic auth behind an HTTPS proxy).
-async fn edit(f: &support::Flow, id: u64, body: Value) {
-    let res = reqwest::Client::new()
-        .put(format!("{}/wp-json/wc/v3/orders/{id}", f.woo.base_url))
-        .basic_auth(wns_sim::woo::TEST_CONSUMER_KEY, Some(wns_sim::woo::TEST_CONSUMER_SECRET))
-        .header("X-Forwarded-Proto", "https")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
 }
 
 on_both_databases!(

@@ -19,7 +19,10 @@ use super::{
     auth::{Caller, Cap},
     exceptions::{COLUMNS, ExceptionRow},
 };
-use crate::{queue::JobKind, store::Store};
+use crate::{
+    queue::JobKind,
+    store::{Store, placeholders},
+};
 
 /// Order ids one status request may carry: a full orders-list screen.
 pub const MAX_IDS: usize = 500;
@@ -85,10 +88,6 @@ struct LinkRow {
     tranid: Option<String>,
 }
 
-fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 /// The status of each of `ids`, in their order (an id twice is answered twice).
 pub async fn statuses(store: &Store, account: Option<&str>, ids: &[u64]) -> Result<Vec<OrderStatus>, sqlx::Error> {
     if ids.is_empty() {
@@ -100,7 +99,7 @@ pub async fn statuses(store: &Store, account: Option<&str>, ids: &[u64]) -> Resu
         "select entity_key, state, attempts, run_after, blocked_owner, blocked_cause, last_error from jobs \
          where kind = ${} and entity_key in ({}) order by id",
         keys.len() + 1,
-        placeholders(keys.len())
+        placeholders(1, keys.len())
     );
     let mut q = sqlx::query_as::<_, JobRow>(&sql);
     for k in &keys {
@@ -115,7 +114,7 @@ pub async fn statuses(store: &Store, account: Option<&str>, ids: &[u64]) -> Resu
     }
     let sql = format!(
         "select wc_order_id, state, netsuite_id, tranid from order_links where wc_order_id in ({})",
-        placeholders(distinct.len())
+        placeholders(1, distinct.len())
     );
     let mut q = sqlx::query_as::<_, LinkRow>(&sql);
     for id in &distinct {
@@ -205,7 +204,7 @@ async fn open_exceptions(
     }
     let sql = format!(
         "select {COLUMNS} from exceptions where resolved_at is null and entity_key in ({}) order by last_seen desc, id desc",
-        placeholders(entities.len())
+        placeholders(1, entities.len())
     );
     let mut q = sqlx::query_as::<_, ExceptionRow>(&sql);
     for e in entities {

@@ -14,7 +14,7 @@ use super::{
     ApiError, AppState,
     auth::{Caller, Cap},
 };
-use crate::store::Store;
+use crate::store::{Store, placeholders};
 
 /// Products or SKUs one status request may carry.
 pub const MAX_ITEMS: usize = 500;
@@ -75,10 +75,6 @@ struct Item {
     target: i64,
     pushed_at: Option<i64>,
     confirmed: Option<i64>,
-}
-
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// The status of each requested product id, then each requested SKU, in the order asked.

@@ -6,6 +6,11 @@
 pub mod order_units;
 pub mod watermarks;
 
+/// `$from, $from+1, …` for `n` bound values: an `in (…)` list both engines accept.
+pub fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 use std::{str::FromStr, time::Duration};
 
 use sqlx::{

@@ -168,6 +168,19 @@ impl Flow {
         }
     }
 
+    /// `PUT wc/v3/orders/<id>` as wp-admin's REST client sends it (Basic auth behind an HTTPS proxy).
+    pub async fn edit_order(&self, id: u64, body: serde_json::Value) {
+        let res = reqwest::Client::new()
+            .put(format!("{}/wp-json/wc/v3/orders/{id}", self.woo.base_url))
+            .basic_auth(wns_sim::woo::TEST_CONSUMER_KEY, Some(wns_sim::woo::TEST_CONSUMER_SECRET))
+            .header("X-Forwarded-Proto", "https")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    }
+
     pub fn sales_order(&self, order: u64) -> Option<serde_json::Value> {
         self.ns.sim.find_by_external_id("salesOrder", &format!("wc-shop-order-{order}"))
     }

@@ -50,7 +50,7 @@ use std::collections::BTreeSet;
 use crate::{
     netsuite::{NetSuiteClient, NsError},
     queue::{Handlers, JobKind, Queue},
-    store::Store,
+    store::{Store, placeholders},
     woo::{WooClient, client::WooError},
 };
 
@@ -224,10 +224,6 @@ impl StockSync {
 
 /// (basis, value, time) of the last write of a SKU, when there was one.
 type LastWrite = (Option<i64>, Option<i64>, Option<i64>);
-
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
 
 #[cfg(test)]
 mod tests {
