@@ -59,6 +59,17 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The name `/healthz` and `/api/v1/health` give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Starting => "starting",
+            Verdict::Ok => "ok",
+            Verdict::Late => "late",
+            Verdict::Down => "down",
+            Verdict::Stopped => "stopped",
+        }
+    }
+
     pub fn is_ready(self) -> bool {
         matches!(self, Verdict::Starting | Verdict::Ok)
     }

@@ -5,6 +5,7 @@
 //! per step, then runs cargo. Plain std: this must build before anything else works.
 
 mod pg;
+mod schemathesis;
 mod setup;
 
 use std::process::{Command, ExitCode};
@@ -28,8 +29,9 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") => bench(args.get(1).map(String::as_str), &args[2.min(args.len())..]),
+        Some("fuzz-api") => schemathesis::run_against_live_backend(),
         _ => {
-            eprintln!("usage: cargo xtask demo [-- --duration SECS] | test | bench <name>");
+            eprintln!("usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api");
             eprintln!("benchmarks: {}", BENCHES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "));
             return ExitCode::from(2);
         }
@@ -63,12 +65,14 @@ fn test(extra: &[String]) -> Result<()> {
     let (passed, failed) =
         run_counting(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
     drop(pg);
+    let fuzzed = schemathesis::run_against_live_backend();
     // One closing line over every test binary (cargo's own last line is only the last binary's).
     println!("tests: {passed} passed, {failed} failed");
     if failed > 0 || passed == 0 {
         bail!("{failed} tests failed, {passed} passed");
     }
-    say("all tests passed");
+    fuzzed?;
+    say("all tests passed, and schemathesis found nothing");
     Ok(())
 }
 
@@ -116,7 +120,7 @@ pub fn say(msg: &str) {
     eprintln!("xtask: {msg}");
 }
 
-fn cargo() -> Command {
+pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 

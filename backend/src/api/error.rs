@@ -88,3 +88,63 @@ fn self_source(e: &ApiError) -> anyhow::Error {
         other => anyhow::anyhow!("{other}"),
     }
 }
+
+/// `Path<T>` whose rejection is an [`ApiError`]: a path that does not parse (`/jobs/abc`) gets the
+/// one JSON error shape, like every other answer of the API, instead of axum's plain text.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError::BadRequest(format!("{} (ids are whole numbers)", e.body_text()))),
+        }
+    }
+}
+
+/// `Query<T>` whose rejection is an [`ApiError`], for the same reason as [`ApiPath`].
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// WooCommerce's ids are MySQL `BIGINT UNSIGNED` in theory and far below 2^63 in practice; wns
+/// keeps them as signed 64-bit numbers, so a larger one is refused rather than wrapped around.
+pub fn check_wc_ids(ids: &[u64]) -> Result<(), ApiError> {
+    match ids.iter().find(|id| **id > i64::MAX as u64) {
+        Some(id) => Err(ApiError::BadRequest(format!("{id} is not a WooCommerce id (at most {})", i64::MAX))),
+        None => Ok(()),
+    }
+}
+
+/// A JSON request body that must be an object shaped as `shape` says (`{"ids": [order ids]}`).
+/// serde alone would also take a struct from an array (`[[1]]` as `{"ids": [1]}`); the API's
+/// document says object, so anything else is refused with the shape to send.
+pub fn object_body<T: serde::de::DeserializeOwned>(
+    body: Result<axum::Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+    shape: &str,
+) -> Result<T, ApiError> {
+    let value = body.map_err(|e| ApiError::BadRequest(format!("the body must be {shape}: {}", e.body_text())))?.0;
+    if !value.is_object() {
+        return Err(ApiError::BadRequest(format!("the body must be a JSON object, {shape}")));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::BadRequest(format!("the body must be {shape}: {e}")))
+}

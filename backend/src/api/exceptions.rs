@@ -6,27 +6,35 @@
 use std::collections::HashMap;
 
 use axum::{
-    Json, Router,
-    extract::{Path, Query, State, rejection::JsonRejection},
-    routing::{get, post},
+    Json,
+    extract::{Query, State, rejection::JsonRejection},
 };
 use serde::Deserialize;
 use serde_json::json;
-use wns_api_types::{ExceptionState, ExceptionView, IgnoreRequest, Owner, OwnerCount};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use wns_api_types::{ErrorBody, ExceptionState, ExceptionView, IgnoreRequest, Owner, OwnerCount};
 
 use super::{
     ApiError, AppState,
     auth::{Caller, Cap},
+    error::ApiPath,
 };
-use crate::{monitor::audit::Change, queue::JobKind, store::Store};
+use crate::{
+    monitor::audit::Change,
+    queue::JobKind,
+    store::{
+        Store,
+        order_amounts::{self, Waiting},
+    },
+};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/exceptions", get(list))
-        .route("/api/v1/exceptions/counts", get(counts))
-        .route("/api/v1/exceptions/{id}/resolve", post(resolve))
-        .route("/api/v1/exceptions/{id}/ignore", post(ignore))
-        .route("/api/v1/exceptions/{id}/reopen", post(reopen))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(counts))
+        .routes(routes!(resolve))
+        .routes(routes!(ignore))
+        .routes(routes!(reopen))
 }
 
 /// The columns every exception view is read from.
@@ -50,7 +58,8 @@ pub(super) struct ExceptionRow {
 }
 
 impl ExceptionRow {
-    pub(super) fn view(self, orders_blocked: u64) -> ExceptionView {
+    pub(super) fn view(self, waiting: &HashMap<String, Waiting>) -> ExceptionView {
+        let w = waiting.get(&self.entity_key).cloned().unwrap_or_default();
         let state = match (self.resolved_at, self.resolution.as_deref()) {
             (None, _) => ExceptionState::Open,
             (Some(_), Some("ignored")) => ExceptionState::Ignored,
@@ -67,7 +76,8 @@ impl ExceptionRow {
             resolution: self.resolution,
             resolved_by: self.resolved_by,
             note: self.note,
-            orders_blocked,
+            orders_blocked: w.orders,
+            money_waiting: w.money(),
             first_seen: self.first_seen,
             last_seen: self.last_seen,
             count: self.seen,
@@ -75,39 +85,49 @@ impl ExceptionRow {
     }
 }
 
-/// Orders waiting per exception entity: each blocked `woo.order` job counts for the entity its
-/// cause is raised on (`sku:X`, `item:N`, `order:N`).
-pub(super) async fn blocked_orders(store: &Store) -> Result<HashMap<String, u64>, sqlx::Error> {
-    let causes: Vec<(String,)> = sqlx::query_as("select blocked_cause from jobs where kind = $1 and state = 'blocked'")
-        .bind(JobKind::WooOrder.as_str())
-        .fetch_all(store.pool())
-        .await?;
-    let mut out = HashMap::new();
-    for (cause,) in causes {
-        *out.entry(super::orders::entity_of_cause(&cause)).or_default() += 1;
-    }
-    Ok(out)
+/// Orders waiting per exception entity, and their money: each blocked `woo.order` job counts for
+/// the entity its cause is raised on (`sku:X`, `item:N`, `order:N`).
+pub(super) async fn blocked_orders(store: &Store) -> Result<HashMap<String, Waiting>, sqlx::Error> {
+    let orders = order_amounts::blocked(store, JobKind::WooOrder.as_str()).await?;
+    Ok(order_amounts::per(&orders, super::orders::entity_of_cause))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Filters {
+    /// Whose exceptions.
+    #[param(value_type = Option<Owner>)]
     owner: Option<String>,
+    /// An exception kind, e.g. `unmapped_sku`.
     kind: Option<String>,
     /// `open` (default), `resolved`, `ignored` or `all`.
+    #[param(pattern = "^(open|resolved|ignored|all)?$")]
     state: Option<String>,
     entity: Option<String>,
     /// Words in the message, upper or lower case.
     q: Option<String>,
+    /// At most this many, newest first (1 to 1000, default 200).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
+/// Exceptions with filters, newest first, each with what it holds back and the fix in words.
+#[utoipa::path(get, path = "/api/v1/exceptions", tag = "exceptions", params(Filters),
+    responses((status = 200, body = Vec<ExceptionView>), (status = 400, body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     filters: Result<Query<Filters>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<ExceptionView>>, ApiError> {
     caller.require(Cap::View)?;
-    let Query(f) = filters.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let Query(mut f) = filters.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    // An empty text filter (`?q=`, as a form with nothing typed sends it) filters nothing; an
+    // owner must be one of the four.
+    for v in [&mut f.kind, &mut f.state, &mut f.entity, &mut f.q] {
+        if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            *v = None;
+        }
+    }
     let limit = f.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::BadRequest("limit must be 1 to 1000".into()));
@@ -143,16 +163,11 @@ async fn list(
         .fetch_all(state.queue.store().pool())
         .await?;
     let blocked = blocked_orders(state.queue.store()).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| {
-                let n = blocked.get(&r.entity_key).copied().unwrap_or(0);
-                r.view(n)
-            })
-            .collect(),
-    ))
+    Ok(Json(rows.into_iter().map(|r| r.view(&blocked)).collect()))
 }
 
+/// Open exceptions per owner, for a badge.
+#[utoipa::path(get, path = "/api/v1/exceptions/counts", tag = "exceptions", responses((status = 200, body = Vec<OwnerCount>)))]
 async fn counts(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<OwnerCount>>, ApiError> {
     caller.require(Cap::View)?;
     let rows: Vec<(String, i64)> =
@@ -209,38 +224,47 @@ async fn close(
     };
     change.record_in(&mut tx, now).await?;
     tx.commit().await?;
-    Ok(one(store, id).await?.view(0))
+    Ok(one(store, id).await?.view(&blocked_orders(store).await?))
 }
 
+/// Closes an exception as fixed by a person (`resolve`).
+#[utoipa::path(post, path = "/api/v1/exceptions/{id}/resolve", tag = "exceptions", params(("id" = i64, Path, description = "The exception id")),
+    responses((status = 200, body = ExceptionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn resolve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ExceptionView>, ApiError> {
     caller.require(Cap::Resolve)?;
     Ok(Json(close(&state, &caller, id, "fixed", None).await?))
 }
 
+/// Sets an exception aside with a reason (`resolve`).
+#[utoipa::path(post, path = "/api/v1/exceptions/{id}/ignore", tag = "exceptions", params(("id" = i64, Path, description = "The exception id")), request_body = IgnoreRequest,
+    responses((status = 200, body = ExceptionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 async fn ignore(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
-    body: Result<Json<IgnoreRequest>, JsonRejection>,
+    ApiPath(id): ApiPath<i64>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<ExceptionView>, ApiError> {
     caller.require(Cap::Resolve)?;
-    let Json(req) =
-        body.map_err(|e| ApiError::BadRequest(format!("the body must be {{\"reason\": \"…\"}}: {}", e.body_text())))?;
+    let req: IgnoreRequest = super::error::object_body(body, r#"{"reason": "…"}"#)?;
     let reason = req.reason.trim();
-    if reason.is_empty() || reason.len() > 500 {
+    if reason.is_empty() || req.reason.chars().count() > 500 {
         return Err(ApiError::BadRequest("say why it is ignored, in 1 to 500 characters (`reason`)".into()));
     }
     Ok(Json(close(&state, &caller, id, "ignored", Some(reason)).await?))
 }
 
+/// Opens a closed exception again (`resolve`).
+#[utoipa::path(post, path = "/api/v1/exceptions/{id}/reopen", tag = "exceptions", params(("id" = i64, Path, description = "The exception id")),
+    responses((status = 200, body = ExceptionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn reopen(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ExceptionView>, ApiError> {
     caller.require(Cap::Resolve)?;
     let store = state.queue.store();
@@ -275,5 +299,5 @@ async fn reopen(
     };
     change.record_in(&mut tx, now).await?;
     tx.commit().await?;
-    Ok(Json(one(store, id).await?.view(0)))
+    Ok(Json(one(store, id).await?.view(&blocked_orders(store).await?)))
 }

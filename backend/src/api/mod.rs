@@ -2,9 +2,10 @@
 
 pub mod auth;
 mod dashboard;
-mod error;
+pub mod error;
 mod exceptions;
 mod health;
+mod openapi;
 pub mod orders;
 pub mod products;
 mod queue;
@@ -78,16 +79,39 @@ impl AppState {
     }
 }
 
-pub fn router(state: AppState) -> Router {
-    // People's routes: small bodies, a bounded time per request, browsers only from the admin.
-    let people = Router::new()
+/// `/api/v1` with its OpenAPI document: each route is registered together with its document
+/// (utoipa-axum), so none can exist undocumented.
+fn api_v1() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, doc) = utoipa_axum::router::OpenApiRouter::new()
         .merge(queue::router())
         .merge(orders::router())
         .merge(products::router())
         .merge(status::router())
         .merge(skus::router())
         .merge(exceptions::router())
+        .split_for_parts();
+    (router, openapi::finish(doc))
+}
+
+/// The OpenAPI 3.1 document of `/api/v1`, as `/api/v1/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_v1().1
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api_v1();
+    let doc = std::sync::Arc::new(doc.to_pretty_json().expect("the OpenAPI document serializes"));
+    let doc_route = Router::new().route(
+        "/api/v1/openapi.json",
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], doc.as_str().to_owned()) }
+        }),
+    );
+    // People's routes: small bodies, a bounded time per request, browsers only from the admin.
+    let people = api
         .merge(dashboard::router())
+        .merge(doc_route)
         .layer(axum::extract::DefaultBodyLimit::max(PEOPLE_MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

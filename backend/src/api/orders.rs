@@ -6,17 +6,18 @@
 use std::collections::{BTreeSet, HashMap};
 
 use axum::{
-    Json, Router,
-    extract::{Path, State, rejection::JsonRejection},
-    routing::{get, post},
+    Json,
+    extract::{State, rejection::JsonRejection},
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 use wns_api_types::{
-    BlockedReason, ExceptionView, OrderStatus, OrderStatusRequest, OrderSyncState, OrderTimeline, Owner,
+    BlockedReason, ErrorBody, ExceptionView, OrderStatus, OrderStatusRequest, OrderSyncState, OrderTimeline, Owner,
 };
 
 use super::{
     ApiError, AppState,
     auth::{Caller, Cap},
+    error::ApiPath,
     exceptions::{COLUMNS, ExceptionRow},
 };
 use crate::{
@@ -27,33 +28,42 @@ use crate::{
 /// Order ids one status request may carry: a full orders-list screen.
 pub const MAX_IDS: usize = 500;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/orders/status", post(status)).route("/api/v1/orders/{id}/timeline", get(timeline))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(status)).routes(routes!(timeline))
 }
 
+/// The status of up to 500 WooCommerce orders, one per id in the order asked (one request per
+/// orders-list screen).
+#[utoipa::path(post, path = "/api/v1/orders/status", tag = "orders", request_body = OrderStatusRequest,
+    responses((status = 200, body = Vec<OrderStatus>), (status = 400, body = ErrorBody)))]
 async fn status(
     State(state): State<AppState>,
     caller: Caller,
-    body: Result<Json<OrderStatusRequest>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<Vec<OrderStatus>>, ApiError> {
     caller.require(Cap::View)?;
-    let Json(req) = body
-        .map_err(|e| ApiError::BadRequest(format!("the body must be {{\"ids\": [order ids]}}: {}", e.body_text())))?;
+    let req: OrderStatusRequest = super::error::object_body(body, r#"{"ids": [order ids]}"#)?;
     if req.ids.len() > MAX_IDS {
         return Err(ApiError::BadRequest(format!(
             "at most {MAX_IDS} order ids per request (one screen of orders); this one has {}: split it",
             req.ids.len()
         )));
     }
+    super::error::check_wc_ids(&req.ids)?;
     Ok(Json(statuses(state.queue.store(), state.netsuite_account.as_deref(), &req.ids).await?))
 }
 
+/// One order's status, every attempt to post it (time, outcome, error) and its open exceptions.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/timeline", tag = "orders",
+    params(("id" = u64, Path, description = "The WooCommerce order id")),
+    responses((status = 200, body = OrderTimeline), (status = 404, body = ErrorBody)))]
 async fn timeline(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
 ) -> Result<Json<OrderTimeline>, ApiError> {
     caller.require(Cap::View)?;
+    super::error::check_wc_ids(&[id])?;
     let store = state.queue.store();
     let status = statuses(store, state.netsuite_account.as_deref(), &[id]).await?.remove(0);
     if status.state == OrderSyncState::Unknown {
@@ -64,7 +74,8 @@ async fn timeline(
     let attempts = state.queue.attempts_of(JobKind::WooOrder.as_str(), &JobKind::WooOrder.key(id)).await?;
     let mut entities: BTreeSet<String> = [format!("order:{id}")].into();
     entities.extend(status.blocked.as_ref().map(|b| entity_of_cause(&b.cause)));
-    let exceptions = open_exceptions(store, &entities).await?.into_values().flatten().collect();
+    let waiting = super::exceptions::blocked_orders(store).await?;
+    let exceptions = open_exceptions(store, &entities, &waiting).await?.into_values().flatten().collect();
     Ok(Json(OrderTimeline { status, attempts, exceptions }))
 }
 
@@ -124,7 +135,8 @@ pub async fn statuses(store: &Store, account: Option<&str>, ids: &[u64]) -> Resu
         q.fetch_all(store.pool()).await?.into_iter().map(|l| (l.wc_order_id as u64, l)).collect();
     let causes: BTreeSet<String> =
         jobs.values().filter_map(|j| j.blocked_cause.as_deref()).map(entity_of_cause).collect();
-    let exceptions = open_exceptions(store, &causes).await?;
+    // Only each exception's words are used here: what waits on it is not counted (a batch stays cheap).
+    let exceptions = open_exceptions(store, &causes, &HashMap::new()).await?;
     Ok(ids.iter().map(|id| status_of(*id, jobs.get(id), links.get(id), &exceptions, account)).collect())
 }
 
@@ -197,6 +209,7 @@ pub(super) fn entity_of_cause(cause: &str) -> String {
 async fn open_exceptions(
     store: &Store,
     entities: &BTreeSet<String>,
+    waiting: &HashMap<String, crate::store::order_amounts::Waiting>,
 ) -> Result<HashMap<String, Vec<ExceptionView>>, sqlx::Error> {
     let mut out: HashMap<String, Vec<ExceptionView>> = HashMap::new();
     if entities.is_empty() {
@@ -211,7 +224,7 @@ async fn open_exceptions(
         q = q.bind(e);
     }
     for r in q.fetch_all(store.pool()).await? {
-        out.entry(r.entity_key.clone()).or_default().push(r.view(0));
+        out.entry(r.entity_key.clone()).or_default().push(r.view(waiting));
     }
     Ok(out)
 }

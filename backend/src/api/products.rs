@@ -7,8 +7,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use axum::{Json, Router, extract::State, extract::rejection::JsonRejection, routing::post};
-use wns_api_types::{Freshness, LocationStock, MappingState, ProductStatus, ProductStatusRequest};
+use axum::{Json, extract::State, extract::rejection::JsonRejection};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use wns_api_types::{ErrorBody, Freshness, LocationStock, MappingState, ProductStatus, ProductStatusRequest};
 
 use super::{
     ApiError, AppState,
@@ -16,7 +17,7 @@ use super::{
 };
 use crate::store::{Store, placeholders};
 
-/// Products or SKUs one status request may carry.
+/// Product ids, and SKUs, one status request may carry (each: a screen is one or the other).
 pub const MAX_ITEMS: usize = 500;
 
 /// The stock schedule's limits, for freshness: fresh within two cycles, stale past
@@ -33,28 +34,29 @@ impl Default for StockLimits {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/products/status", post(status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(status))
 }
 
+/// The stock status of up to 500 WooCommerce products (or variations) and SKUs, one per id and
+/// then one per SKU, in the order asked.
+#[utoipa::path(post, path = "/api/v1/products/status", tag = "products", request_body = ProductStatusRequest,
+    responses((status = 200, body = Vec<ProductStatus>), (status = 400, body = ErrorBody)))]
 async fn status(
     State(state): State<AppState>,
     caller: Caller,
-    body: Result<Json<ProductStatusRequest>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<Vec<ProductStatus>>, ApiError> {
     caller.require(Cap::View)?;
-    let Json(req) = body.map_err(|e| {
-        ApiError::BadRequest(format!(
-            "the body must be {{\"ids\": [product ids], \"skus\": [SKUs]}}: {}",
-            e.body_text()
-        ))
-    })?;
-    if req.ids.len() + req.skus.len() > MAX_ITEMS {
+    let req: ProductStatusRequest = super::error::object_body(body, r#"{"ids": [product ids], "skus": [SKUs]}"#)?;
+    if req.ids.len() > MAX_ITEMS || req.skus.len() > MAX_ITEMS {
         return Err(ApiError::BadRequest(format!(
-            "at most {MAX_ITEMS} products and SKUs per request (one screen); this one has {}: split it",
-            req.ids.len() + req.skus.len()
+            "at most {MAX_ITEMS} product ids and {MAX_ITEMS} SKUs per request (one screen); this one has {} and {}: split it",
+            req.ids.len(),
+            req.skus.len()
         )));
     }
+    super::error::check_wc_ids(&req.ids)?;
     let limits = state.stock_limits;
     Ok(Json(statuses(state.queue.store(), &req, state.queue.now(), limits).await?))
 }

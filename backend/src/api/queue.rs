@@ -1,43 +1,36 @@
 //! The queue for people: counts by kind and state and one job with its attempts (`view`), and
 //! replaying a dead job (`replay`).
 
-use axum::{
-    Json, Router,
-    extract::{Path, State},
-    routing::{get, post},
-};
-use serde::Serialize;
-use wns_api_types::{JobAttempt, JobState, QueueSummary};
+use axum::{Json, extract::State};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use wns_api_types::{ErrorBody, JobView, QueueSummary, Replayed};
 
 use super::{
     ApiError, AppState,
     auth::{Caller, Cap},
+    error::ApiPath,
 };
 use crate::queue::{JobId, Replay};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/queue", get(summary))
-        .route("/api/v1/jobs/{id}", get(job))
-        .route("/api/v1/jobs/{id}/replay", post(replay))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(summary)).routes(routes!(job)).routes(routes!(replay))
 }
 
+/// Jobs per kind and state.
+#[utoipa::path(get, path = "/api/v1/queue", tag = "queue", responses((status = 200, body = QueueSummary)))]
 async fn summary(State(state): State<AppState>, caller: Caller) -> Result<Json<QueueSummary>, ApiError> {
     caller.require(Cap::View)?;
     Ok(Json(state.queue.summary().await?))
 }
 
-#[derive(Serialize)]
-struct Replayed {
-    /// `requeued`, or `already_pending` (a newer job for the same order carries the work).
-    result: &'static str,
-    job: i64,
-}
-
+/// Runs a dead job again (`replay`); a blocked one runs again by itself when its cause is fixed.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/replay", tag = "queue",
+    params(("id" = i64, Path, description = "The job id")),
+    responses((status = 200, body = Replayed), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn replay(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Replayed>, ApiError> {
     caller.require(Cap::Replay)?;
     if state.queue.get(JobId(id)).await?.is_none() {
@@ -54,28 +47,24 @@ async fn replay(
                 after: Some(serde_json::json!({ "state": "ready" })),
             };
             change.record(state.queue.store(), state.queue.now()).await?;
-            Ok(Json(Replayed { result: "requeued", job: id }))
+            Ok(Json(Replayed { result: "requeued".into(), job: id }))
         }
-        Replay::AlreadyPending(other) => Ok(Json(Replayed { result: "already_pending", job: other.0 })),
+        Replay::AlreadyPending(other) => Ok(Json(Replayed { result: "already_pending".into(), job: other.0 })),
         Replay::NotDead => Err(ApiError::BadRequest(format!(
             "job {id} is not dead (or does not exist): only a dead job can be replayed; a blocked one runs again when its cause is fixed"
         ))),
     }
 }
 
-#[derive(Serialize)]
-struct JobView {
-    id: i64,
-    kind: String,
-    entity_key: String,
-    state: JobState,
-    attempts: u32,
-    blocked_cause: Option<String>,
-    last_error: Option<String>,
-    history: Vec<JobAttempt>,
-}
-
-async fn job(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> Result<Json<JobView>, ApiError> {
+/// One job and every attempt at it.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "queue",
+    params(("id" = i64, Path, description = "The job id")),
+    responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
+async fn job(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<JobView>, ApiError> {
     caller.require(Cap::View)?;
     let rec = state.queue.get(JobId(id)).await?.ok_or_else(|| ApiError::NotFound(format!("no job {id}")))?;
     let history = state.queue.attempts(rec.id).await?;

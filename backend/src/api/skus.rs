@@ -4,33 +4,43 @@
 //! change is in the audit log. `GET /api/v1/audit?entity=…` lists an entity's changes (`view`).
 
 use axum::{
-    Json, Router,
-    extract::{Path, Query, State, rejection::JsonRejection},
-    routing::get,
+    Json,
+    extract::{Query, State, rejection::JsonRejection},
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use wns_api_types::{
+    AuditEntry, ErrorBody, ItemHit, MappingRemoved, MappingSaved, SaveMappingRequest, SkuMapping, UnmappedSku,
+};
 
 use super::{
     ApiError, AppState,
     auth::{Caller, Cap},
+    error::ApiPath,
 };
 use crate::{
     monitor::audit::{self, Change},
     queue::{JobKind, Queue},
+    store::order_amounts,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/skus/unmapped", get(unmapped))
-        .route("/api/v1/skus/{sku}/mapping", get(mapping).put(save).delete(remove))
-        .route("/api/v1/items/search", get(search_items))
-        .route("/api/v1/audit", get(audit_of))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(unmapped))
+        .routes(routes!(mapping, save, remove))
+        .routes(routes!(search_items))
+        .routes(routes!(audit_of))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchQuery {
+    /// Part of an item's name/number, display name or UPC (1 to 100 characters, any case).
+    #[param(min_length = 1, max_length = 100, pattern = r"\S")]
     q: String,
+    /// At most this many items (1 to 100, default 20).
+    #[param(minimum = 1, maximum = 100)]
     #[serde(default = "twenty")]
     limit: i64,
 }
@@ -40,14 +50,18 @@ fn twenty() -> i64 {
 }
 
 /// NetSuite items by name, display name or UPC, from the local index (no NetSuite request).
+/// Searches wns's local index of NetSuite's items (refreshed from NetSuite by deltas), exact
+/// names and UPCs first. Typing in the SKU fixer costs NetSuite nothing.
+#[utoipa::path(get, path = "/api/v1/items/search", tag = "skus", params(SearchQuery),
+    responses((status = 200, body = Vec<ItemHit>), (status = 400, body = ErrorBody)))]
 async fn search_items(
     State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<crate::sync::items::ItemHit>>, ApiError> {
+) -> Result<Json<Vec<ItemHit>>, ApiError> {
     caller.require(Cap::View)?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(format!("search with ?q=<text>: {}", e.body_text())))?;
-    if q.q.trim().is_empty() || q.q.len() > 100 {
+    if q.q.trim().is_empty() || q.q.chars().count() > 100 {
         return Err(ApiError::BadRequest(
             "q must be 1 to 100 characters of an item's name, display name or UPC".into(),
         ));
@@ -58,61 +72,50 @@ async fn search_items(
     Ok(Json(crate::sync::items::search(state.queue.store(), &q.q, q.limit).await?))
 }
 
-/// A SKU that holds orders back.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Unmapped {
-    pub sku: String,
-    /// The WooCommerce orders waiting for it, oldest first.
-    pub order_ids: Vec<u64>,
-    /// When the first of them was blocked (ms since the Unix epoch).
-    pub since: i64,
-}
-
-async fn unmapped(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<Unmapped>>, ApiError> {
+/// The SKUs orders are blocked on, with those orders (oldest first) and the money they hold back;
+/// the SKUs holding back the most orders first.
+#[utoipa::path(get, path = "/api/v1/skus/unmapped", tag = "skus", responses((status = 200, body = Vec<UnmappedSku>)))]
+async fn unmapped(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<UnmappedSku>>, ApiError> {
     caller.require(Cap::View)?;
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "select blocked_cause, entity_key, updated_at from jobs \
-         where kind = $1 and state = 'blocked' and blocked_cause like 'sku:%' order by updated_at, id",
-    )
-    .bind(JobKind::WooOrder.as_str())
-    .fetch_all(state.queue.store().pool())
-    .await?;
-    let mut out: Vec<Unmapped> = Vec::new();
-    for (cause, key, at) in rows {
-        let sku = cause.trim_start_matches("sku:").to_string();
-        let Some(order) = JobKind::WooOrder.id_of(&key) else { continue };
-        match out.iter_mut().find(|u| u.sku == sku) {
-            Some(u) => u.order_ids.push(order),
-            None => out.push(Unmapped { sku, order_ids: vec![order], since: at }),
-        }
+    let blocked = order_amounts::blocked(state.queue.store(), JobKind::WooOrder.as_str()).await?;
+    let mut out: Vec<(UnmappedSku, order_amounts::Waiting)> = Vec::new();
+    for o in blocked {
+        let (Some(sku), Some(order)) = (o.cause.strip_prefix("sku:"), o.order_id) else { continue };
+        let at = match out.iter().position(|(u, _)| u.sku == sku) {
+            Some(i) => i,
+            None => {
+                let u = UnmappedSku { sku: sku.to_string(), order_ids: vec![], money_waiting: vec![], since: o.since };
+                out.push((u, Default::default()));
+                out.len() - 1
+            }
+        };
+        out[at].0.order_ids.push(order);
+        out[at].1.add(o.amount);
     }
-    // The SKUs holding back the most orders first.
+    let mut out: Vec<UnmappedSku> =
+        out.into_iter().map(|(u, w)| UnmappedSku { money_waiting: w.money(), ..u }).collect();
     out.sort_by(|a, b| b.order_ids.len().cmp(&a.order_ids.len()).then(a.since.cmp(&b.since)));
     Ok(Json(out))
 }
 
-/// A SKU's mapping as it is stored.
-#[derive(Debug, Serialize, Deserialize, sqlx::FromRow)]
-pub struct Mapping {
-    pub sku: String,
-    pub netsuite_item_id: String,
-    /// `netsuite` (matched by the item's name) or who saved it.
-    pub source: String,
-    pub updated_at: i64,
+async fn current(queue: &Queue, sku: &str) -> Result<Option<SkuMapping>, sqlx::Error> {
+    let row: Option<(String, String, String, i64)> =
+        sqlx::query_as("select sku, netsuite_item_id, source, updated_at from sku_map where sku = $1")
+            .bind(sku)
+            .fetch_optional(queue.store().pool())
+            .await?;
+    Ok(row.map(|(sku, netsuite_item_id, source, updated_at)| SkuMapping { sku, netsuite_item_id, source, updated_at }))
 }
 
-async fn current(queue: &Queue, sku: &str) -> Result<Option<Mapping>, sqlx::Error> {
-    sqlx::query_as("select sku, netsuite_item_id, source, updated_at from sku_map where sku = $1")
-        .bind(sku)
-        .fetch_optional(queue.store().pool())
-        .await
-}
-
+/// The NetSuite item a SKU is mapped to.
+#[utoipa::path(get, path = "/api/v1/skus/{sku}/mapping", tag = "skus",
+    params(("sku" = String, Path, description = "The WooCommerce SKU")),
+    responses((status = 200, body = SkuMapping), (status = 404, body = ErrorBody)))]
 async fn mapping(
     State(state): State<AppState>,
     caller: Caller,
-    Path(sku): Path<String>,
-) -> Result<Json<Mapping>, ApiError> {
+    ApiPath(sku): ApiPath<String>,
+) -> Result<Json<SkuMapping>, ApiError> {
     caller.require(Cap::View)?;
     current(&state.queue, &sku)
         .await?
@@ -120,29 +123,20 @@ async fn mapping(
         .ok_or_else(|| ApiError::NotFound(format!("SKU {sku:?} has no mapping to a NetSuite item")))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SaveMapping {
-    pub netsuite_item_id: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Saved {
-    pub sku: String,
-    pub netsuite_item_id: String,
-    /// Orders that were waiting for this SKU and are on their way to NetSuite now.
-    pub orders_released: u64,
-}
-
+/// Saves or changes a SKU's mapping (`map_skus`); every order blocked on the SKU is requeued in the
+/// same transaction, and the answer says how many.
+#[utoipa::path(put, path = "/api/v1/skus/{sku}/mapping", tag = "skus",
+    params(("sku" = String, Path, description = "The WooCommerce SKU")),
+    request_body = SaveMappingRequest,
+    responses((status = 200, body = MappingSaved), (status = 400, body = ErrorBody)))]
 async fn save(
     State(state): State<AppState>,
     caller: Caller,
-    Path(sku): Path<String>,
-    body: Result<Json<SaveMapping>, JsonRejection>,
-) -> Result<Json<Saved>, ApiError> {
+    ApiPath(sku): ApiPath<String>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Json<MappingSaved>, ApiError> {
     caller.require(Cap::MapSkus)?;
-    let Json(req) = body.map_err(|e| {
-        ApiError::BadRequest(format!("the body must be {{\"netsuite_item_id\": \"<internal id>\"}}: {}", e.body_text()))
-    })?;
+    let req: SaveMappingRequest = super::error::object_body(body, r#"{"netsuite_item_id": "<internal id>"}"#)?;
     let item = req.netsuite_item_id.trim();
     if sku.trim().is_empty() || item.is_empty() || !item.chars().all(|c| c.is_ascii_digit()) {
         return Err(ApiError::BadRequest(format!(
@@ -159,20 +153,18 @@ async fn save(
         after: Some(json!({ "netsuite_item_id": item, "orders_released": released })),
     };
     change.record(state.queue.store(), state.queue.now()).await?;
-    Ok(Json(Saved { sku, netsuite_item_id: item.to_string(), orders_released: released }))
+    Ok(Json(MappingSaved { sku, netsuite_item_id: item.to_string(), orders_released: released }))
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Removed {
-    pub sku: String,
-    pub removed: bool,
-}
-
+/// Removes a SKU's mapping (`map_skus`); orders not yet posted block on the SKU again.
+#[utoipa::path(delete, path = "/api/v1/skus/{sku}/mapping", tag = "skus",
+    params(("sku" = String, Path, description = "The WooCommerce SKU")),
+    responses((status = 200, body = MappingRemoved), (status = 404, body = ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     caller: Caller,
-    Path(sku): Path<String>,
-) -> Result<Json<Removed>, ApiError> {
+    ApiPath(sku): ApiPath<String>,
+) -> Result<Json<MappingRemoved>, ApiError> {
     caller.require(Cap::MapSkus)?;
     let before = current(&state.queue, &sku).await?;
     let Some(before) = before else {
@@ -190,12 +182,16 @@ async fn remove(
     };
     change.record_in(&mut tx, now).await?;
     tx.commit().await?;
-    Ok(Json(Removed { sku, removed: true }))
+    Ok(Json(MappingRemoved { sku, removed: true }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// `sku:<SKU>`, `exception:<id>`, `job:<id>`, `order:<id>`…
     entity: String,
+    /// At most this many changes, newest first (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     #[serde(default = "fifty")]
     limit: i64,
 }
@@ -204,11 +200,14 @@ fn fifty() -> i64 {
     50
 }
 
+/// The changes made to one entity through the API or by operators, newest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 400, body = ErrorBody)))]
 async fn audit_of(
     State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Vec<audit::Entry>>, ApiError> {
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     caller.require(Cap::View)?;
     let Query(q) = query.map_err(|e| {
         ApiError::BadRequest(format!(

@@ -2,37 +2,42 @@
 //! state, NetSuite's concurrency budget in use, each background flow's last success and lag,
 //! webhook misses today and the oldest order still waiting. (`/healthz` is the machine's view.)
 
-use axum::{
-    Json, Router,
-    extract::{Query, State},
-    routing::get,
-};
-use serde::Serialize;
-use wns_api_types::QueueSummary;
+use axum::{Json, extract::State};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use wns_api_types::{ErrorBody, FlowHealth, Health, NetSuiteBudget, WaitingOrder};
 
 use super::{
     ApiError, AppState,
     auth::{Caller, Cap},
+    error::ApiQuery,
 };
-use crate::{queue::JobKind, supervise::LoopReport};
+use crate::queue::JobKind;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/health", get(health)).route("/api/v1/reports/daily", get(daily_report))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health)).routes(routes!(daily_report))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ReportQuery {
     /// `YYYY-MM-DD` (UTC); yesterday when absent.
+    #[param(value_type = Option<String>, format = Date)]
     date: Option<String>,
     /// `html` (default) or `csv`.
+    #[param(pattern = "^(html|csv)?$")]
     format: Option<String>,
 }
 
-/// The daily exception report, HTML for people or CSV for a spreadsheet.
+/// The exceptions of one day grouped by owner and ordered by impact, as a page finance and
+/// operations can read (`html`) or a spreadsheet (`csv`).
+#[utoipa::path(get, path = "/api/v1/reports/daily", tag = "reports", params(ReportQuery),
+    responses(
+        (status = 200, description = "The report", content((String = "text/html"), (String = "text/csv"))),
+        (status = 400, body = ErrorBody)))]
 async fn daily_report(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<ReportQuery>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::{http::header, response::IntoResponse};
     caller.require(Cap::View)?;
@@ -42,7 +47,7 @@ async fn daily_report(
         None => yesterday(state.queue.now()),
     };
     let lines = crate::monitor::report::daily(state.queue.store(), day).await?;
-    Ok(match q.format.as_deref().unwrap_or("html") {
+    Ok(match q.format.as_deref().filter(|f| !f.is_empty()).unwrap_or("html") {
         "html" => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], crate::monitor::report::html(day, &lines))
             .into_response(),
         "csv" => (
@@ -62,44 +67,9 @@ pub fn yesterday(now_ms: i64) -> chrono::NaiveDate {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now_ms - 86_400_000).unwrap_or_default().date_naive()
 }
 
-#[derive(Serialize)]
-struct Health {
-    queue: QueueSummary,
-    /// `None` until `[netsuite]` is configured.
-    netsuite: Option<Budget>,
-    flows: Vec<Flow>,
-    /// Orders the sweep found that no webhook delivered, since midnight UTC.
-    webhook_misses_today: i64,
-    oldest_waiting_order: Option<Waiting>,
-}
-
-#[derive(Serialize)]
-struct Budget {
-    /// Requests this process may run at once (the limit minus the reserve), and may right now.
-    budget: usize,
-    window: usize,
-    in_flight: usize,
-    /// NetSuite's 429 answers since this process started.
-    throttled: u64,
-}
-
-#[derive(Serialize)]
-struct Flow {
-    #[serde(flatten)]
-    report: LoopReport,
-    /// Seconds since its last success (`None`: not yet).
-    lag_secs: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct Waiting {
-    order_id: u64,
-    /// `ready` (waiting or retrying) or `blocked` (a person must fix something).
-    state: String,
-    since: i64,
-    age_secs: i64,
-}
-
+/// Queue depth by state, NetSuite's budget in use, each flow's last success and lag, webhook
+/// misses today and the order waiting longest.
+#[utoipa::path(get, path = "/api/v1/health", tag = "health", responses((status = 200, body = Health)))]
 async fn health(State(state): State<AppState>, caller: Caller) -> Result<Json<Health>, ApiError> {
     caller.require(Cap::View)?;
     let store = state.queue.store();
@@ -121,20 +91,27 @@ async fn health(State(state): State<AppState>, caller: Caller) -> Result<Json<He
         .loops
         .report()
         .into_iter()
-        .map(|report| Flow { lag_secs: report.last_ok_ms.map(|t| (now - t).max(0) / 1000), report })
+        .map(|r| FlowHealth {
+            name: r.name.to_string(),
+            verdict: r.verdict.as_str().to_string(),
+            lag_secs: r.last_ok_ms.map(|t| (now - t).max(0) / 1000),
+            last_ok_ms: r.last_ok_ms,
+            interval_ms: r.interval_ms,
+            restarts: r.restarts,
+        })
         .collect();
     Ok(Json(Health {
         queue: state.queue.summary().await?,
-        netsuite: state.governor.as_ref().map(|g| Budget {
-            budget: g.budget(),
-            window: g.window(),
-            in_flight: g.in_flight(),
+        netsuite: state.governor.as_ref().map(|g| NetSuiteBudget {
+            budget: g.budget() as u64,
+            window: g.window() as u64,
+            in_flight: g.in_flight() as u64,
             throttled: g.throttled_count(),
         }),
         flows,
         webhook_misses_today: misses,
         oldest_waiting_order: oldest.and_then(|(key, state, since)| {
-            Some(Waiting {
+            Some(WaitingOrder {
                 order_id: JobKind::WooOrder.id_of(&key)?,
                 state,
                 since,

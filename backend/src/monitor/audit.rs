@@ -2,9 +2,9 @@
 //! it, when, and the record before and after, written in the same transaction as the change where
 //! the change is one, so the log never claims what did not happen.
 
-use serde::Serialize;
 use serde_json::Value;
 use sqlx::AnyConnection;
+pub use wns_api_types::AuditEntry as Entry;
 
 use crate::store::Store;
 
@@ -35,19 +35,6 @@ impl Change<'_> {
         let mut conn = store.pool().acquire().await?;
         self.record_in(&mut conn, now).await
     }
-}
-
-/// A recorded change, as `/api/v1/audit` lists it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Entry {
-    pub id: i64,
-    /// Milliseconds since the Unix epoch (UTC).
-    pub at: i64,
-    pub who: String,
-    pub entity: String,
-    pub action: String,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
 }
 
 #[derive(sqlx::FromRow)]

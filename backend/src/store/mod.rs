@@ -3,6 +3,7 @@
 //! `$1` placeholders (both accept them) and branches on [`Backend`] only where the engines differ
 //! (row locking in the queue's claim, the migration set).
 
+pub mod order_amounts;
 pub mod order_units;
 pub mod watermarks;
 

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+pub use wns_api_types::ItemHit;
 
 use crate::{
     netsuite::{
@@ -151,18 +151,9 @@ impl ItemIndex {
     }
 }
 
-/// One item a search found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct ItemHit {
-    pub netsuite_item_id: String,
-    /// The item's name in NetSuite (what wns matches SKUs against).
-    pub itemid: String,
-    pub displayname: String,
-    pub upc: String,
-}
-
 /// Active items whose name, display name or UPC contains `text` (any case), exact names first.
 pub async fn search(store: &Store, text: &str, limit: i64) -> Result<Vec<ItemHit>, sqlx::Error> {
+    type Row = (String, String, String, String);
     let needle = text.trim().to_lowercase();
     // LIKE's wildcards in what a person typed match themselves only by luck: drop them.
     let plain = needle.replace(['%', '_'], "");
@@ -178,4 +169,9 @@ pub async fn search(store: &Store, text: &str, limit: i64) -> Result<Vec<ItemHit
     .bind(limit)
     .fetch_all(store.pool())
     .await
+    .map(|rows: Vec<Row>| {
+        rows.into_iter()
+            .map(|(netsuite_item_id, itemid, displayname, upc)| ItemHit { netsuite_item_id, itemid, displayname, upc })
+            .collect()
+    })
 }

@@ -58,6 +58,10 @@ async fn board(b: Backend) -> Board {
         Outcome::Blocked { owner: Owner::Ecommerce, cause: "sku:TEE-9".into(), error: "no item".into() }
     });
     Worker::new(queue.clone(), handlers, WorkerOptions::new("w")).drain().await.unwrap();
+    // What the order flow read of them: two currencies are never added together.
+    use rust_decimal::Decimal;
+    wns::store::order_amounts::record(&store, 11, Decimal::new(1999, 2), "EUR", now).await.unwrap();
+    wns::store::order_amounts::record(&store, 12, Decimal::new(501, 2), "EUR", now).await.unwrap();
     let viewer = create_key(&store, "viewer", &[Cap::View].into_iter().collect(), now).await.unwrap();
     let manager = create_key(&store, "manager", &[Cap::View, Cap::Resolve].into_iter().collect(), now).await.unwrap();
     let app = router(AppState::new(queue, Arc::new(Metrics::new())));
@@ -85,6 +89,7 @@ async fn the_board_filters_and_says_what_each_exception_holds_back(b: Backend) {
         (sku["owner"].clone(), sku["orders_blocked"].clone(), sku["state"].clone()),
         (json!("ecommerce"), json!(2), json!("open"))
     );
+    assert_eq!(sku["money_waiting"], json!([{ "currency": "EUR", "amount": "25.00" }]));
     assert_eq!(h.list("?owner=finance").await.len(), 1);
     assert_eq!(h.list("?kind=stock_stale").await[0]["owner"], "operations");
     assert_eq!(h.list("?entity=order:7").await.len(), 1);

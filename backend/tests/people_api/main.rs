@@ -15,6 +15,7 @@ mod api;
 
 mod auth;
 mod board;
+mod openapi;
 mod orders;
 mod products;
 mod skus;

@@ -26,11 +26,13 @@ async fn a_saved_mapping_releases_the_orders_waiting_for_the_sku_and_they_post(b
     let (odd, _) = f.product("API-MAP", Decimal::new(700, 2), false);
     let item = f.ns.sim.seed_item(wns_sim::netsuite::SeedItem::new("Mapped by hand"));
     let mut orders = Vec::new();
+    let mut worth = Decimal::ZERO;
     for n in 0..3 {
         let buyer = Address { email: format!("m{n}@example.com"), ..Address::us_ca() };
         let o = f.woo.sim.checkout(Checkout::guest(buyer).line(odd, 1)).unwrap();
         f.enqueue(o.id).await;
         orders.push(o.id);
+        worth += o.total;
     }
     f.settle(SETTLE).await;
     let app = router(AppState::new(f.queue.clone(), Arc::new(Metrics::new())));
@@ -44,6 +46,8 @@ async fn a_saved_mapping_releases_the_orders_waiting_for_the_sku_and_they_post(b
     let mut waiting: Vec<u64> = list[0]["order_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
     waiting.sort();
     assert_eq!(waiting, orders);
+    // What they are worth, to the cent, as WooCommerce totals them.
+    assert_eq!(list[0]["money_waiting"], json!([{ "currency": "USD", "amount": worth.to_string() }]));
 
     let body = json!({ "netsuite_item_id": item });
     let (status, _) = api::call(&app, &viewer, "PUT", "/api/v1/skus/API-MAP/mapping", Some(body.clone())).await;

@@ -64,7 +64,7 @@ use crate::{
     monitor::exceptions::{Exception, ExceptionKind},
     netsuite::{ErrorClass, ExternalId, NetSuiteClient, NsError},
     queue::{ClaimedJob, Handlers, JobKind, Outcome, Queue},
-    store::{Store, order_units},
+    store::{Store, order_amounts, order_units},
     woo::{
         WooClient,
         client::WooError,
@@ -295,6 +295,8 @@ impl OrderFlow {
         let units: Vec<(String, i64)> = order.line_items.iter().map(|l| (l.sku.clone(), l.quantity)).collect();
         let holds_stock = crate::woo::model::holds_stock(&order.status);
         order_units::record(self.store(), id, &units, holds_stock, self.now()).await?;
+        // What a person sees waiting behind this order if it blocks.
+        order_amounts::record(self.store(), id, order.total, &order.currency, self.now()).await?;
         if matches!(order.status.as_str(), "cancelled" | "trash") {
             return self.close(id, link, &order.status.clone(), Some(&order)).await;
         }
