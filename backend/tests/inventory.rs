@@ -20,6 +20,7 @@ use wns::{
     sync::inventory::{DriftCheck, StockSettings, StockSync, WriteMode},
 };
 use wns_sim::{
+    latency::Latency,
     netsuite::SeedItem,
     woo::{Address, Checkout, NewProduct, NewVariableProduct, NewVariation},
 };
@@ -518,7 +519,41 @@ async fn a_hand_edit_in_woocommerce_is_drift_with_both_values(b: Backend) {
     assert_eq!(f.woo.sim.stock_of(a), Some(12));
 }
 
+/// The first write of a SKU must not overwrite a checkout that lands while wns computes it: an
+/// absolute write did, and WooCommerce went on showing 3 units NetSuite no longer had (the
+/// demo's `stock_drift` exceptions with nobody editing stock).
+async fn the_first_write_keeps_a_checkout_made_while_wns_computed_it(b: Backend) {
+    let mut o = support::Options::default();
+    o.woo.latency = Latency::new(Duration::from_millis(150), Duration::from_millis(150));
+    let f = support::flow_with(b, o, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (mug, item) = stocked(&f, "ST-FIRST-RACE", 12);
+    f.ns.sim.set_stock(&item, &east, 10, 10);
+    let s = stock(&f, |_| {});
+    let cycle = tokio::spawn(async move { s.cycle(true).await.map(|_| ()) });
+    // The full pass lists the catalogue, then computes and writes; the checkout lands in between.
+    let listed = |f: &support::Flow| {
+        f.woo
+            .sim
+            .counters()
+            .requests_by_route
+            .iter()
+            .any(|(r, n)| *n > 0 && r.contains("/wc/v3/products") && !r.contains("batch") && !r.contains('{'))
+    };
+    while !listed(&f) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 3)).unwrap();
+    cycle.await.unwrap().unwrap();
+    assert_eq!(
+        f.woo.sim.stock_of(mug),
+        Some(7),
+        "10 in NetSuite − 3 sold while wns computed (an absolute write leaves 10: the sale is lost)"
+    );
+}
+
 on_both_databases!(
+    the_first_write_keeps_a_checkout_made_while_wns_computed_it,
     only_changes_are_read_and_written_and_the_overlap_rereads_without_rewriting,
     an_order_on_its_way_keeps_its_units_reserved_without_counting_them_twice,
     deltas_keep_checkouts_made_while_wns_computed,
