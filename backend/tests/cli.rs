@@ -113,6 +113,49 @@ fn demo_with_a_duration_posts_orders_to_netsuite_prints_a_summary_and_exits_zero
     );
 }
 
+/// `wns migrate` against `url`: (stderr, seconds it took).
+fn migrate_against(url: &str) -> (String, f64) {
+    let dir = empty_dir("pg-unreachable");
+    let started = std::time::Instant::now();
+    let out = wns(&dir).arg("migrate").env("DATABASE_URL", url).output().unwrap();
+    assert!(!out.status.success());
+    (String::from_utf8_lossy(&out.stderr).into_owned(), started.elapsed().as_secs_f64())
+}
+
+/// An unreachable PostgreSQL is named with its cause and its URL (password masked) within
+/// seconds, once — not after the pool's 30 s as "pool timed out".
+#[test]
+fn an_unreachable_database_is_named_with_its_cause_within_seconds() {
+    let (stderr, took) = migrate_against("postgres://wns:secret@127.0.0.1:1/wns");
+    assert!(took < 10.0, "{took} s: {stderr}");
+    assert!(
+        stderr.contains("cannot open the database at postgres://wns:***@127.0.0.1:1/wns: connection refused"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is PostgreSQL running"), "{stderr}");
+    assert_eq!(stderr.matches("connection refused").count(), 1, "said once: {stderr}");
+    assert!(!stderr.contains("secret") && !stderr.contains("pool timed out"), "{stderr}");
+
+    let (stderr, took) = migrate_against("postgres://x@nonexistent.invalid/db");
+    assert!(took < 10.0, "{took} s: {stderr}");
+    assert!(
+        stderr.contains("cannot open the database at postgres://x@nonexistent.invalid/db: unknown host"),
+        "{stderr}"
+    );
+
+    // A role the server does not know (the local server trusts the roles it has).
+    let Ok(pg) = std::env::var("WNS_TEST_PG") else {
+        eprintln!("WNS_TEST_PG is not set: the authentication case is not tried");
+        return;
+    };
+    let mut url = url::Url::parse(&pg).unwrap();
+    url.set_username("nosuchuser").unwrap();
+    url.set_password(None).unwrap();
+    let (stderr, took) = migrate_against(url.as_str());
+    assert!(took < 10.0, "{took} s: {stderr}");
+    assert!(stderr.contains("authentication failed: role \"nosuchuser\" does not exist"), "{stderr}");
+}
+
 /// `wns check` against the two simulators: NetSuite answers and accepts the credentials (or says in
 /// NetSuite's words why not), the store accepts the keys, and the missing webhooks are named.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
