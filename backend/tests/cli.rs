@@ -84,26 +84,37 @@ fn serve_answers_health_and_metrics_and_stops_cleanly_on_sigterm() {
 }
 
 /// The demo is the real order flow against both simulators: orders reach NetSuite, the unmapped
-/// SKU's orders block with an exception and post after the mapping.
+/// SKU's orders block with an exception and post after the mapping; checkouts go on until the
+/// planned end, no exception is raised that the demo did not cause, and nothing warns at the end.
 #[test]
 fn demo_with_a_duration_posts_orders_to_netsuite_prints_a_summary_and_exits_zero() {
     let dir = empty_dir("demo");
-    let out = wns(&dir).args(["demo", "--duration", "10"]).env("WNS_DEMO_BIND", "127.0.0.1:0").output().unwrap();
+    let out = wns(&dir).args(["demo", "--duration", "15"]).env("WNS_DEMO_BIND", "127.0.0.1:0").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("open http://127.0.0.1:"), "{stdout}");
     assert!(stdout.contains("wns created its 5 webhooks in the store"), "{stdout}");
     assert!(stdout.contains("SKU mapping saved: DEMO-UNMAPPED"), "{stdout}");
     let summary = stdout.lines().find(|l| l.starts_with("wns demo summary:")).expect("a summary line");
     let count = |what: &str| -> u64 {
-        let part = summary.split("; ").find(|p| p.ends_with(what)).unwrap_or_else(|| panic!("{what}: {summary}"));
-        part.rsplit(": ").next().unwrap().split(' ').next().unwrap().parse().unwrap()
+        let part = summary
+            .split("; ")
+            .find(|p| p.ends_with(what) || p.starts_with(what))
+            .unwrap_or_else(|| panic!("{what}: {summary}"));
+        let number = if part.starts_with(what) {
+            part.rsplit(' ').next()
+        } else {
+            part.rsplit(": ").next().unwrap().split(' ').next()
+        };
+        number.unwrap().parse().unwrap()
     };
     assert!(count("sales orders in NetSuite") > 0, "orders reached NetSuite: {summary}");
     assert!(count("customers in NetSuite") > 0, "{summary}");
     assert!(count("orders checked out") >= count("sales orders in NetSuite"), "{summary}");
     assert!(stdout.contains("the orders that waited for DEMO-UNMAPPED are sales orders now: #"), "{stdout}");
     assert_eq!(count("blocked"), 0, "{summary}");
+    assert_eq!(count("unexplained exceptions:"), 0, "{summary}");
     let stock = stdout.lines().find(|l| l.starts_with("wns demo: stock: ")).expect("a stock line");
     let written: u64 = stock["wns demo: stock: ".len()..].split_whitespace().next().unwrap().parse().unwrap();
     assert!(written > 200, "the stock flow wrote the catalogue to WooCommerce: {stock}");
@@ -111,6 +122,23 @@ fn demo_with_a_duration_posts_orders_to_netsuite_prints_a_summary_and_exits_zero
         summary.contains("unmapped_sku 1 (0 open)"),
         "the unmapped SKU raised its exception, then the mapping resolved it: {summary}"
     );
+    // Checkouts go on until they are planned to stop (15 s − 3.75 s), not only until the
+    // product of the unmapped SKU is first refused.
+    let ran = stdout.lines().find(|l| l.starts_with("wns demo: checkouts ran until ")).expect("a checkouts line");
+    let secs = |after: &str| -> f64 { ran.split(after).nth(1).unwrap().split('s').next().unwrap().parse().unwrap() };
+    assert!(secs("ran until ") >= secs("planned to stop at ") - 2.0, "{ran}");
+    // No warning but the two the demo causes: wns creating its webhooks in a new store, and the
+    // unmapped SKU's exception. In particular none about the database closing under a loop.
+    let both = format!("{stdout}{stderr}");
+    assert!(!both.contains("closed pool"), "{both}");
+    let warnings: Vec<&str> = both
+        .lines()
+        .filter(|l| l.contains("WARN"))
+        .filter(|l| {
+            !l.contains("WooCommerce webhooks repaired") && !l.contains("SKU DEMO-UNMAPPED has no NetSuite item")
+        })
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:#?}");
 }
 
 /// `wns migrate` against `url`: (stderr, seconds it took).
