@@ -206,17 +206,29 @@ fn shopping_tail(d: Duration) -> Duration {
     (d / 4).min(Duration::from_secs(5))
 }
 
-/// 127.0.0.1:8080 as `wns serve`, a free port when that is taken, or `WNS_DEMO_BIND`. The port
-/// must be known before the application binds it: it is the store's webhook delivery address.
+/// 127.0.0.1:8080 as `wns serve`, a free port (said in one line) when that is taken, or
+/// `WNS_DEMO_BIND` exactly. The port must be known before the application binds it: it is the
+/// store's webhook delivery address.
 fn pick_address() -> anyhow::Result<SocketAddr> {
-    let wanted: SocketAddr = match std::env::var("WNS_DEMO_BIND") {
-        Ok(b) => b.parse().with_context(|| format!("WNS_DEMO_BIND={b:?} is not an address like 127.0.0.1:8080"))?,
-        Err(_) => ([127, 0, 0, 1], 8080).into(),
-    };
-    let listener = std::net::TcpListener::bind(wanted)
-        .or_else(|_| std::net::TcpListener::bind(SocketAddr::new(wanted.ip(), 0)))
-        .with_context(|| format!("no free port on {}", wanted.ip()))?;
-    Ok(listener.local_addr()?)
+    if let Ok(b) = std::env::var("WNS_DEMO_BIND") {
+        let wanted: SocketAddr =
+            b.parse().with_context(|| format!("WNS_DEMO_BIND={b:?} is not an address like 127.0.0.1:8080"))?;
+        let listener = std::net::TcpListener::bind(wanted).with_context(|| {
+            format!("WNS_DEMO_BIND={b}: cannot listen there; choose a free address (port 0 picks one)")
+        })?;
+        return Ok(listener.local_addr()?);
+    }
+    let wanted = SocketAddr::from(([127, 0, 0, 1], 8080));
+    match std::net::TcpListener::bind(wanted) {
+        Ok(listener) => Ok(listener.local_addr()?),
+        Err(e) => {
+            let listener = std::net::TcpListener::bind(SocketAddr::new(wanted.ip(), 0))
+                .with_context(|| format!("no free port on {}", wanted.ip()))?;
+            let addr = listener.local_addr()?;
+            println!("wns demo: {wanted} is taken ({e}); using {addr} instead (set WNS_DEMO_BIND to choose)");
+            Ok(addr)
+        }
+    }
 }
 
 fn settings(addr: SocketAddr, ns: &RunningNetSuite, woo: &RunningWoo, c: &Catalogue) -> Settings {

@@ -141,6 +141,35 @@ fn demo_with_a_duration_posts_orders_to_netsuite_prints_a_summary_and_exits_zero
     assert!(warnings.is_empty(), "{warnings:#?}");
 }
 
+/// With 8080 taken the demo says which port it took instead; an address asked for with
+/// WNS_DEMO_BIND is that address or an error; a configuration file that is missing fails as for
+/// `wns serve`.
+#[test]
+fn demo_says_which_port_it_takes_and_fails_on_a_taken_wns_demo_bind_or_a_missing_file() {
+    let dir = empty_dir("demo-port");
+    // Held by this test, or by someone else already: taken either way.
+    let _held = std::net::TcpListener::bind("127.0.0.1:8080");
+    let out = wns(&dir).args(["demo", "--duration", "2"]).env_remove("WNS_DEMO_BIND").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let said =
+        stdout.lines().find(|l| l.starts_with("wns demo: 127.0.0.1:8080 is taken (")).expect("one line about 8080");
+    assert!(said.contains("; using 127.0.0.1:") && said.contains("set WNS_DEMO_BIND to choose"), "{said}");
+
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let out = wns(&dir).args(["demo", "--duration", "2"]).env("WNS_DEMO_BIND", &addr).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&format!("WNS_DEMO_BIND={addr}: cannot listen there; choose a free address")), "{stderr}");
+
+    let out = wns(&dir).args(["demo", "--config", "/nope.toml"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("/nope.toml does not exist"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing started: {}", String::from_utf8_lossy(&out.stdout));
+}
+
 /// `wns migrate` against `url`: (stderr, seconds it took).
 fn migrate_against(url: &str) -> (String, f64) {
     let dir = empty_dir("pg-unreachable");
