@@ -89,7 +89,9 @@ fn serve_answers_health_and_metrics_and_stops_cleanly_on_sigterm() {
 #[test]
 fn demo_with_a_duration_posts_orders_to_netsuite_prints_a_summary_and_exits_zero() {
     let dir = empty_dir("demo");
-    let out = wns(&dir).args(["demo", "--duration", "15"]).env("WNS_DEMO_BIND", "127.0.0.1:0").output().unwrap();
+    // 30 s: long enough for the mapping (at 15 s), the stock write that follows it and the next
+    // checkouts with the mapped SKU, which is where checkouts used to stall for good.
+    let out = wns(&dir).args(["demo", "--duration", "30"]).env("WNS_DEMO_BIND", "127.0.0.1:0").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
@@ -122,8 +124,8 @@ fn demo_with_a_duration_posts_orders_to_netsuite_prints_a_summary_and_exits_zero
         summary.contains("unmapped_sku 1 (0 open)"),
         "the unmapped SKU raised its exception, then the mapping resolved it: {summary}"
     );
-    // Checkouts go on until they are planned to stop (15 s − 3.75 s), not only until the
-    // product of the unmapped SKU is first refused.
+    // Checkouts go on until they are planned to stop (30 s − 5 s), not only until the product of
+    // the unmapped SKU is first refused.
     let ran = stdout.lines().find(|l| l.starts_with("wns demo: checkouts ran until ")).expect("a checkouts line");
     let secs = |after: &str| -> f64 { ran.split(after).nth(1).unwrap().split('s').next().unwrap().parse().unwrap() };
     assert!(secs("ran until ") >= secs("planned to stop at ") - 2.0, "{ran}");
