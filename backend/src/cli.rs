@@ -195,6 +195,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(check::run(cli.config.as_deref(), std::env::vars()).await);
     }
     if let Command::Demo { duration } = cli.command {
+        if let Some(file) = cli.config.as_deref() {
+            // A file that is missing or wrong fails as for `serve`; a good one is not used.
+            Settings::load(Some(file), std::env::vars())?;
+            println!(
+                "wns demo: {} is valid, but the demo runs on its own settings (both simulators, wns-demo.db); `wns serve --config {0}` uses it",
+                file.display()
+            );
+        }
         return run_demo(cli.log_format, duration).await;
     }
     let (settings, provenance) = Settings::load(cli.config.as_deref(), std::env::vars())?;

@@ -84,26 +84,39 @@ fn serve_answers_health_and_metrics_and_stops_cleanly_on_sigterm() {
 }
 
 /// The demo is the real order flow against both simulators: orders reach NetSuite, the unmapped
-/// SKU's orders block with an exception and post after the mapping.
+/// SKU's orders block with an exception and post after the mapping; checkouts go on until the
+/// planned end, no exception is raised that the demo did not cause, and nothing warns at the end.
 #[test]
 fn demo_with_a_duration_posts_orders_to_netsuite_prints_a_summary_and_exits_zero() {
     let dir = empty_dir("demo");
-    let out = wns(&dir).args(["demo", "--duration", "10"]).env("WNS_DEMO_BIND", "127.0.0.1:0").output().unwrap();
+    // 30 s: long enough for the mapping (at 15 s), the stock write that follows it and the next
+    // checkouts with the mapped SKU, which is where checkouts used to stall for good.
+    let out = wns(&dir).args(["demo", "--duration", "30"]).env("WNS_DEMO_BIND", "127.0.0.1:0").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("open http://127.0.0.1:"), "{stdout}");
     assert!(stdout.contains("wns created its 5 webhooks in the store"), "{stdout}");
     assert!(stdout.contains("SKU mapping saved: DEMO-UNMAPPED"), "{stdout}");
     let summary = stdout.lines().find(|l| l.starts_with("wns demo summary:")).expect("a summary line");
     let count = |what: &str| -> u64 {
-        let part = summary.split("; ").find(|p| p.ends_with(what)).unwrap_or_else(|| panic!("{what}: {summary}"));
-        part.rsplit(": ").next().unwrap().split(' ').next().unwrap().parse().unwrap()
+        let part = summary
+            .split("; ")
+            .find(|p| p.ends_with(what) || p.starts_with(what))
+            .unwrap_or_else(|| panic!("{what}: {summary}"));
+        let number = if part.starts_with(what) {
+            part.rsplit(' ').next()
+        } else {
+            part.rsplit(": ").next().unwrap().split(' ').next()
+        };
+        number.unwrap().parse().unwrap()
     };
     assert!(count("sales orders in NetSuite") > 0, "orders reached NetSuite: {summary}");
     assert!(count("customers in NetSuite") > 0, "{summary}");
     assert!(count("orders checked out") >= count("sales orders in NetSuite"), "{summary}");
     assert!(stdout.contains("the orders that waited for DEMO-UNMAPPED are sales orders now: #"), "{stdout}");
     assert_eq!(count("blocked"), 0, "{summary}");
+    assert_eq!(count("unexplained exceptions:"), 0, "{summary}");
     let stock = stdout.lines().find(|l| l.starts_with("wns demo: stock: ")).expect("a stock line");
     let written: u64 = stock["wns demo: stock: ".len()..].split_whitespace().next().unwrap().parse().unwrap();
     assert!(written > 200, "the stock flow wrote the catalogue to WooCommerce: {stock}");
@@ -111,6 +124,95 @@ fn demo_with_a_duration_posts_orders_to_netsuite_prints_a_summary_and_exits_zero
         summary.contains("unmapped_sku 1 (0 open)"),
         "the unmapped SKU raised its exception, then the mapping resolved it: {summary}"
     );
+    // Checkouts go on until they are planned to stop (30 s − 5 s), not only until the product of
+    // the unmapped SKU is first refused.
+    let ran = stdout.lines().find(|l| l.starts_with("wns demo: checkouts ran until ")).expect("a checkouts line");
+    let secs = |after: &str| -> f64 { ran.split(after).nth(1).unwrap().split('s').next().unwrap().parse().unwrap() };
+    assert!(secs("ran until ") >= secs("planned to stop at ") - 2.0, "{ran}");
+    // No warning but the two the demo causes: wns creating its webhooks in a new store, and the
+    // unmapped SKU's exception. In particular none about the database closing under a loop.
+    let both = format!("{stdout}{stderr}");
+    assert!(!both.contains("closed pool"), "{both}");
+    let warnings: Vec<&str> = both
+        .lines()
+        .filter(|l| l.contains("WARN"))
+        .filter(|l| {
+            !l.contains("WooCommerce webhooks repaired") && !l.contains("SKU DEMO-UNMAPPED has no NetSuite item")
+        })
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:#?}");
+}
+
+/// With 8080 taken the demo says which port it took instead; an address asked for with
+/// WNS_DEMO_BIND is that address or an error; a configuration file that is missing fails as for
+/// `wns serve`.
+#[test]
+fn demo_says_which_port_it_takes_and_fails_on_a_taken_wns_demo_bind_or_a_missing_file() {
+    let dir = empty_dir("demo-port");
+    // Held by this test, or by someone else already: taken either way.
+    let _held = std::net::TcpListener::bind("127.0.0.1:8080");
+    let out = wns(&dir).args(["demo", "--duration", "2"]).env_remove("WNS_DEMO_BIND").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let said =
+        stdout.lines().find(|l| l.starts_with("wns demo: 127.0.0.1:8080 is taken (")).expect("one line about 8080");
+    assert!(said.contains("; using 127.0.0.1:") && said.contains("set WNS_DEMO_BIND to choose"), "{said}");
+
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let out = wns(&dir).args(["demo", "--duration", "2"]).env("WNS_DEMO_BIND", &addr).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&format!("WNS_DEMO_BIND={addr}: cannot listen there; choose a free address")), "{stderr}");
+
+    let out = wns(&dir).args(["demo", "--config", "/nope.toml"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("/nope.toml does not exist"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing started: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// `wns migrate` against `url`: (stderr, seconds it took).
+fn migrate_against(url: &str) -> (String, f64) {
+    let dir = empty_dir("pg-unreachable");
+    let started = std::time::Instant::now();
+    let out = wns(&dir).arg("migrate").env("DATABASE_URL", url).output().unwrap();
+    assert!(!out.status.success());
+    (String::from_utf8_lossy(&out.stderr).into_owned(), started.elapsed().as_secs_f64())
+}
+
+/// An unreachable PostgreSQL is named with its cause and its URL (password masked) within
+/// seconds, once — not after the pool's 30 s as "pool timed out".
+#[test]
+fn an_unreachable_database_is_named_with_its_cause_within_seconds() {
+    let (stderr, took) = migrate_against("postgres://wns:secret@127.0.0.1:1/wns");
+    assert!(took < 10.0, "{took} s: {stderr}");
+    assert!(
+        stderr.contains("cannot open the database at postgres://wns:***@127.0.0.1:1/wns: connection refused"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is PostgreSQL running"), "{stderr}");
+    assert_eq!(stderr.matches("connection refused").count(), 1, "said once: {stderr}");
+    assert!(!stderr.contains("secret") && !stderr.contains("pool timed out"), "{stderr}");
+
+    let (stderr, took) = migrate_against("postgres://x@nonexistent.invalid/db");
+    assert!(took < 10.0, "{took} s: {stderr}");
+    assert!(
+        stderr.contains("cannot open the database at postgres://x@nonexistent.invalid/db: unknown host"),
+        "{stderr}"
+    );
+
+    // A role the server does not know (the local server trusts the roles it has).
+    let Ok(pg) = std::env::var("WNS_TEST_PG") else {
+        eprintln!("WNS_TEST_PG is not set: the authentication case is not tried");
+        return;
+    };
+    let mut url = url::Url::parse(&pg).unwrap();
+    url.set_username("nosuchuser").unwrap();
+    url.set_password(None).unwrap();
+    let (stderr, took) = migrate_against(url.as_str());
+    assert!(took < 10.0, "{took} s: {stderr}");
+    assert!(stderr.contains("authentication failed: role \"nosuchuser\" does not exist"), "{stderr}");
 }
 
 /// `wns check` against the two simulators: NetSuite answers and accepts the credentials (or says in

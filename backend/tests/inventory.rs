@@ -20,6 +20,7 @@ use wns::{
     sync::inventory::{DriftCheck, StockSettings, StockSync, WriteMode},
 };
 use wns_sim::{
+    latency::Latency,
     netsuite::SeedItem,
     woo::{Address, Checkout, NewProduct, NewVariableProduct, NewVariation},
 };
@@ -518,7 +519,65 @@ async fn a_hand_edit_in_woocommerce_is_drift_with_both_values(b: Backend) {
     assert_eq!(f.woo.sim.stock_of(a), Some(12));
 }
 
+/// The first write of a SKU must not overwrite a checkout that lands while wns computes it: an
+/// absolute write did, and WooCommerce went on showing 3 units NetSuite no longer had (the
+/// demo's `stock_drift` exceptions with nobody editing stock).
+async fn the_first_write_keeps_a_checkout_made_while_wns_computed_it(b: Backend) {
+    let mut o = support::Options::default();
+    o.woo.latency = Latency::new(Duration::from_millis(150), Duration::from_millis(150));
+    let f = support::flow_with(b, o, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (mug, item) = stocked(&f, "ST-FIRST-RACE", 12);
+    f.ns.sim.set_stock(&item, &east, 10, 10);
+    let s = stock(&f, |_| {});
+    let cycle = tokio::spawn(async move { s.cycle(true).await.map(|_| ()) });
+    // The full pass lists the catalogue, then computes and writes; the checkout lands in between.
+    let listed = |f: &support::Flow| {
+        f.woo
+            .sim
+            .counters()
+            .requests_by_route
+            .iter()
+            .any(|(r, n)| *n > 0 && r.contains("/wc/v3/products") && !r.contains("batch") && !r.contains('{'))
+    };
+    while !listed(&f) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(mug, 3)).unwrap();
+    cycle.await.unwrap().unwrap();
+    assert_eq!(
+        f.woo.sim.stock_of(mug),
+        Some(7),
+        "10 in NetSuite − 3 sold while wns computed (an absolute write leaves 10: the sale is lost)"
+    );
+}
+
+/// NetSuite's figure in wns is the last read's: an order posted after that read is still in it,
+/// so the drift check counts the order in flight instead of seeing 3 units missing.
+async fn the_drift_check_counts_in_flight_as_of_netsuites_read(b: Backend) {
+    let f = support::flow(b, |_, _| {}).await;
+    let east = f.locations[0].clone();
+    let (a, item) = stocked(&f, "ST-DRIFT-READ", 0);
+    f.ns.sim.set_stock(&item, &east, 10, 10);
+    let clock = wns_clock();
+    let s = stock_on(&f, &clock, |_| {});
+    s.cycle(true).await.unwrap();
+    let order = f.woo.sim.checkout(Checkout::guest(Address::us_ca()).line(a, 3)).unwrap();
+    clock.advance(Duration::from_millis(10));
+    wns::store::order_units::record(&f.store, order.id, &[("ST-DRIFT-READ".into(), 3)], true, clock.now())
+        .await
+        .unwrap();
+    assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::InStep, "in flight");
+    // Posted after the last read: NetSuite's figure in wns (10) does not show it yet.
+    clock.advance(Duration::from_millis(10));
+    wns::store::order_units::posted(&f.store, order.id, clock.now()).await.unwrap();
+    clock.advance(Duration::from_millis(10));
+    assert_eq!(s.check_drift(a).await.unwrap(), DriftCheck::InStep, "10 read − 3 not in that read = 7");
+}
+
 on_both_databases!(
+    the_first_write_keeps_a_checkout_made_while_wns_computed_it,
+    the_drift_check_counts_in_flight_as_of_netsuites_read,
     only_changes_are_read_and_written_and_the_overlap_rereads_without_rewriting,
     an_order_on_its_way_keeps_its_units_reserved_without_counting_them_twice,
     deltas_keep_checkouts_made_while_wns_computed,

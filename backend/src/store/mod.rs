@@ -38,8 +38,8 @@ impl Backend {
 pub enum StoreError {
     #[error("database url must start with sqlite:// or postgres://, got `{0}`")]
     UnsupportedUrl(String),
-    #[error("cannot open the database at {url}: {source}")]
-    Connect { url: String, source: sqlx::Error },
+    #[error("cannot open the database at {url}: {cause}")]
+    Connect { url: String, cause: String },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
@@ -68,7 +68,13 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(redacted));
         };
         let options = AnyConnectOptions::from_str(&url)
-            .map_err(|source| StoreError::Connect { url: redacted.clone(), source })?;
+            .map_err(|e| StoreError::Connect { url: redacted.clone(), cause: e.to_string() })?;
+        if backend == Backend::Postgres {
+            // One connection first, with a short limit: the pool would wait its whole acquire
+            // timeout and then say only that it timed out, hiding why (refused, unknown host,
+            // authentication, TLS).
+            probe(&options).await.map_err(|cause| StoreError::Connect { url: redacted.clone(), cause })?;
+        }
         let mut pool = AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(30));
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|conn, _| {
@@ -85,7 +91,10 @@ impl Store {
                 })
             });
         }
-        let pool = pool.connect_with(options).await.map_err(|source| StoreError::Connect { url: redacted, source })?;
+        let pool = pool
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Connect { url: redacted, cause: e.to_string() })?;
         Ok(Store { pool, backend })
     }
 
@@ -112,6 +121,48 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// How long the first connection may take before wns says the server does not answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Opens and closes one connection; the error says what went wrong and what to check.
+async fn probe(options: &AnyConnectOptions) -> Result<(), String> {
+    use sqlx::{ConnectOptions, Connection};
+    match tokio::time::timeout(PROBE_TIMEOUT, options.connect()).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(connect_cause(&e)),
+        Err(_) => Err(format!(
+            "no answer within {} s (a firewall dropping the packets, or the wrong host or port)",
+            PROBE_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// A failed PostgreSQL connection in words: the cause, then what to check.
+fn connect_cause(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused: nothing listens at that host and port (is PostgreSQL running, on that port?)".into()
+        }
+        sqlx::Error::Io(io) if io.to_string().contains("lookup") => {
+            format!("unknown host: the name does not resolve ({io}); check the host name")
+        }
+        sqlx::Error::Io(io) => format!("network error: {io}"),
+        sqlx::Error::Tls(t) => {
+            format!("TLS failed: {t}; check sslmode and the server's certificate (sslrootcert)")
+        }
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("28P01") => format!("authentication failed: {}; check the user and password", db.message()),
+            Some("28000") => format!("authentication failed: {}; check the user name and pg_hba.conf", db.message()),
+            Some("3D000") => format!("{}; create it or fix the database name", db.message()),
+            _ => format!("the server refused the connection: {}", db.message()),
+        },
+        other => other.to_string(),
     }
 }
 

@@ -174,7 +174,10 @@ impl StockSync {
         let (item, suspect, suspect_at): (String, Option<i64>, Option<i64>) =
             (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         let now = self.queue.now();
-        let Some(f) = self.figures(&BTreeSet::from([item]), now).await?.into_iter().next() else {
+        // NetSuite's figure is the last read's: count in flight what that read did not reflect
+        // (an order posted since it is still in its figure), not what is unposted now.
+        let read_at = crate::store::watermarks::get(self.store(), LAST_CYCLE).await?.unwrap_or(now);
+        let Some(f) = self.figures(&BTreeSet::from([item]), read_at).await?.into_iter().next() else {
             return Ok(DriftCheck::InStep);
         };
         let expected = f.target(self.settings.reserve_in_flight);

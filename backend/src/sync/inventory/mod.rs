@@ -28,7 +28,10 @@
 //! reflects: a web order's sales order lowers NetSuite's figure and raises the reflected units
 //! by the same amount, so Y moves only with receipts, other channels, adjustments and
 //! cancellations there. WooCommerce already took its own orders off at checkout; adding ΔY keeps
-//! both. The first write of a SKU, the reconciliation and stores without the plugin
+//! both. The first write of a SKU is a delta too: from WooCommerce's figure read twice, around
+//! entering every order WooCommerce holds in the ledger, and written only when the two reads
+//! agree (no checkout in between, so the ledger holds exactly the orders that figure reflects;
+//! a SKU that moved waits for the next cycle). Stores without the plugin
 //! (`stock.write = "absolute"`) use WooCommerce's batch endpoint with the absolute value — the
 //! race exists there, and the oversell benchmark measures it.
 //!
@@ -205,12 +208,7 @@ impl StockSync {
         if self.ledger_complete.load(Ordering::Acquire) {
             return Ok(());
         }
-        let opts = crate::woo::sweep::SweepOptions::default();
-        let after = crate::woo::sweep::catch_up_start(&self.queue, &opts).await?;
-        let entered = crate::woo::sweep::catch_up_units(&self.woo, &self.queue, after).await.map_err(|e| match e {
-            crate::woo::sweep::SweepError::Woo(e) => StockError::Woo(e),
-            crate::woo::sweep::SweepError::Store(e) => StockError::Store(e),
-        })?;
+        let entered = self.catch_up_ledger().await?;
         if entered > 0 {
             tracing::info!(
                 orders = entered,

@@ -48,10 +48,12 @@ impl StockSync {
             }
             tx.commit().await?;
         }
-        let (mut deltas, mut absolute, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut deltas, mut absolute, mut unchanged, mut first) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for f in figures {
             let (basis, pushed, _) = known[&f.sku];
             match (write, basis) {
+                // Never written: a delta from a figure WooCommerce held still (see `push_first`).
+                (WriteMode::Adjust, None) => first.push(f),
                 // The reconciliation too writes only NetSuite-side movement; WooCommerce's own
                 // figure is compared with wns's by the drift check.
                 (WriteMode::Adjust, Some(b)) if f.basis() != b => deltas.push(f),
@@ -68,7 +70,7 @@ impl StockSync {
         // A SKU whose pending write is no longer needed (NetSuite moved back) waits for nothing.
         let unchanged: Vec<&str> = unchanged.iter().map(String::as_str).collect();
         self.set_pending(&unchanged, None).await?;
-        let to_write: Vec<&str> = deltas.iter().chain(&absolute).map(|f| f.sku.as_str()).collect();
+        let to_write: Vec<&str> = deltas.iter().chain(&absolute).chain(&first).map(|f| f.sku.as_str()).collect();
         self.set_pending(&to_write, Some(self.queue.now())).await?;
         for chunk in deltas.chunks(MAX_BATCH) {
             let items: Vec<StockDelta> = chunk
@@ -102,10 +104,120 @@ impl StockSync {
                 }
             }
         }
+        if !first.is_empty() {
+            absolute.extend(self.push_first(first, as_of, reserve, report).await?);
+        }
         if !absolute.is_empty() {
             self.push_absolute(absolute, reserve, report).await?;
         }
         Ok(())
+    }
+
+    /// The first write of SKUs, with wns's plugin: WooCommerce's own figure is not known, and an
+    /// absolute write would overwrite every checkout that lands between wns computing the figure
+    /// and WooCommerce storing it (those units would be offered twice). So: read WooCommerce's
+    /// stock (1), enter every order WooCommerce holds in the units ledger, then per 100 SKUs
+    /// compute the figures, read the stock again (2), and for each SKU that did not move between
+    /// (1) and (2) write
+    /// `figure − (2)` as a delta. No checkout landed between the reads, so the ledger holds
+    /// exactly the orders WooCommerce's figure already reflects; a checkout after (2) lowers the
+    /// figure and the delta keeps it. A SKU that moved is left pending for the next cycle.
+    /// Returns the SKUs that need an absolute write instead: no product with the SKU (the batch
+    /// path reports it), or a product that does not manage stock (no checkout takes stock from
+    /// it, so there is no race; the absolute write turns stock management on).
+    async fn push_first(
+        &self,
+        first: Vec<Figures>,
+        as_of: i64,
+        reserve: bool,
+        report: &mut CycleReport,
+    ) -> Result<Vec<Figures>, StockError> {
+        let mut before = BTreeMap::new();
+        for chunk in first.chunks(MAX_BATCH) {
+            let skus: Vec<&str> = chunk.iter().map(|f| f.sku.as_str()).collect();
+            before.extend(self.woo_stock(&skus, report).await?);
+        }
+        let (anchored, absolute): (Vec<Figures>, Vec<Figures>) =
+            first.into_iter().partition(|f| before.contains_key(&f.sku));
+        if anchored.is_empty() {
+            return Ok(absolute);
+        }
+        report.woo_requests += 1;
+        self.catch_up_ledger().await?;
+        for chunk in anchored.chunks(MAX_BATCH) {
+            let skus: Vec<&str> = chunk.iter().map(|f| f.sku.as_str()).collect();
+            let items: BTreeSet<String> = chunk.iter().map(|f| f.netsuite_item_id.clone()).collect();
+            let fresh = self.figures(&items, as_of).await?;
+            let after = self.woo_stock(&skus, report).await?;
+            let now = self.queue.now();
+            let mut writes = Vec::new();
+            let mut tx = self.store().pool().begin().await?;
+            for f in fresh.iter().filter(|f| skus.contains(&f.sku.as_str())) {
+                match (before.get(&f.sku), after.get(&f.sku)) {
+                    (Some(b), Some(a)) if a == b => {
+                        record(&mut tx, f, as_of, f.target(reserve), now).await?;
+                        writes.push((f, *a));
+                    }
+                    // Moved between the reads (a checkout): next cycle, still pending.
+                    _ => {
+                        tracing::debug!(sku = %f.sku, "stock: WooCommerce's figure moved while wns read it; first write next cycle")
+                    }
+                }
+            }
+            tx.commit().await?;
+            if writes.is_empty() {
+                continue;
+            }
+            let items: Vec<StockDelta> = writes
+                .iter()
+                .map(|(f, shown)| StockDelta {
+                    sku: f.sku.clone(),
+                    delta: f.target(reserve) - shown,
+                    // A lost answer is not replayed: the next cycle reads the figure again.
+                    idempotency_key: format!("wns:first:{}:{now}:{shown}:{}", f.sku, f.target(reserve)),
+                })
+                .collect();
+            report.woo_requests += 1;
+            let answers = self.woo.adjust_stock(&items).await?;
+            for ((f, _), a) in writes.iter().zip(answers) {
+                match a.result {
+                    Ok(confirmed) => {
+                        self.pushed(f, f.target(reserve), Some(confirmed)).await?;
+                        report.pushed += 1;
+                        report.written.insert(f.sku.clone());
+                    }
+                    Err((code, message)) => {
+                        report.rejected += 1;
+                        self.rejected(&f.sku, &code, &message).await?;
+                    }
+                }
+            }
+        }
+        Ok(absolute)
+    }
+
+    /// WooCommerce's stock of the products and variations with `skus` (≤ 100) that manage it.
+    async fn woo_stock(&self, skus: &[&str], report: &mut CycleReport) -> Result<BTreeMap<String, i64>, StockError> {
+        report.woo_requests += 1;
+        Ok(self
+            .woo
+            .products_by_skus(skus)
+            .await?
+            .into_iter()
+            .filter(|p| p.manage_stock.is_managed())
+            .filter_map(|p| Some((p.sku, p.stock_quantity?)))
+            .collect())
+    }
+
+    /// Enters every order modified since the sweep's watermark (or its first look-back) that the
+    /// ledger lacks; returns how many.
+    pub(super) async fn catch_up_ledger(&self) -> Result<usize, StockError> {
+        let opts = crate::woo::sweep::SweepOptions::default();
+        let after = crate::woo::sweep::catch_up_start(&self.queue, &opts).await?;
+        crate::woo::sweep::catch_up_units(&self.woo, &self.queue, after).await.map_err(|e| match e {
+            crate::woo::sweep::SweepError::Woo(e) => StockError::Woo(e),
+            crate::woo::sweep::SweepError::Store(e) => StockError::Store(e),
+        })
     }
 
     /// Absolute writes through WooCommerce's batch endpoints: simple products together, each
