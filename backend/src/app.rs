@@ -151,6 +151,9 @@ impl Application {
 const ITEMS_EVERY: Duration = Duration::from_secs(60);
 const ITEMS_SLACK: Duration = Duration::from_secs(15 * 60);
 
+/// How often the daily report's poster looks whether the day's report is due (and retries a failed post).
+const REPORT_EVERY: Duration = Duration::from_secs(5 * 60);
+
 fn supervise_loops(
     settings: &Settings,
     state: &AppState,
@@ -171,6 +174,13 @@ fn supervise_loops(
     if let (Some(stock), Some(st)) = (stock, &settings.stock) {
         let every = Duration::from_secs(st.every_secs);
         loops.spawn("stock", Schedule::new(every, STOCK_SLACK), move |stop, beat| stock.clone().run(stop, beat));
+    }
+    if let Some(report) = &settings.report {
+        let poster = crate::monitor::report_post::ReportPoster::new(state.queue.store().clone(), report.clone());
+        let clock = state.queue.clock();
+        loops.spawn("report", Schedule::new(REPORT_EVERY, SLACK), move |stop, beat| {
+            poster.clone().run(clock.clone(), REPORT_EVERY, stop, beat)
+        });
     }
     if let Some(woo) = &settings.woocommerce {
         // Either chore's success counts, so the longer of the two intervals says when it is late.

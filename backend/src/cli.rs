@@ -158,7 +158,7 @@ async fn report(settings: &Settings, date: Option<&str>, format: &str) -> anyhow
     let day = match date {
         Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .map_err(|_| anyhow::anyhow!("--date {d:?} is not a day such as 2026-12-01"))?,
-        None => crate::api::status::yesterday(clock::system().now()),
+        None => crate::monitor::report::yesterday(clock::system().now()),
     };
     let store = Store::connect(settings.database.url.expose_secret(), 1).await?;
     store.migrate().await?;

@@ -40,6 +40,9 @@ pub struct Settings {
     /// How WordPress users and operators authenticate to `/api/v1` and `/`.
     #[serde(default)]
     pub api: crate::api::auth::ApiSettings,
+    /// Absent: the daily report is only fetched (`/api/v1/reports/daily`, `wns report daily`), never posted.
+    #[serde(default)]
+    pub report: Option<crate::monitor::report_post::ReportSettings>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -113,6 +116,7 @@ impl Default for Settings {
             woocommerce: None,
             sync: None,
             stock: None,
+            report: None,
             api: crate::api::auth::ApiSettings::default(),
         }
     }
@@ -374,6 +378,9 @@ impl Settings {
             }
         }
         self.api.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
+        if let Some(report) = &self.report {
+            report.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
+        }
         if let Some(stock) = &self.stock {
             stock.validate().map_err(|(key, problem)| ConfigError::Invalid { key, problem })?;
             if self.netsuite.is_none() || self.woocommerce.is_none() {

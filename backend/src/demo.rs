@@ -298,6 +298,7 @@ fn settings(addr: SocketAddr, ns: &RunningNetSuite, woo: &RunningWoo, c: &Catalo
         }),
         log: defaults.log,
         api: defaults.api,
+        report: None,
     }
 }
 

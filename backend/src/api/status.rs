@@ -44,7 +44,7 @@ async fn daily_report(
     let day = match q.date.as_deref() {
         Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .map_err(|_| ApiError::BadRequest(format!("date {d:?} is not a day such as 2026-12-01")))?,
-        None => yesterday(state.queue.now()),
+        None => crate::monitor::report::yesterday(state.queue.now()),
     };
     let lines = crate::monitor::report::daily(state.queue.store(), day).await?;
     Ok(match q.format.as_deref().filter(|f| !f.is_empty()).unwrap_or("html") {
@@ -60,11 +60,6 @@ async fn daily_report(
             .into_response(),
         other => return Err(ApiError::BadRequest(format!("format {other:?} is not html or csv"))),
     })
-}
-
-/// The UTC day before `now_ms`.
-pub fn yesterday(now_ms: i64) -> chrono::NaiveDate {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now_ms - 86_400_000).unwrap_or_default().date_naive()
 }
 
 /// Queue depth by state, NetSuite's budget in use, each flow's last success and lag, webhook

@@ -80,6 +80,8 @@ pub enum ExceptionKind {
     StockStale,
     /// WooCommerce's stock differs from wns's figure (entity `sku:<SKU>`).
     StockDrift,
+    /// The daily report could not be posted to `report.webhook_url` (entity `report`).
+    ReportUndelivered,
 }
 
 impl ExceptionKind {
@@ -101,6 +103,7 @@ impl ExceptionKind {
             ExceptionKind::StockUnreadable => "stock_unreadable",
             ExceptionKind::StockStale => "stock_stale",
             ExceptionKind::StockDrift => "stock_drift",
+            ExceptionKind::ReportUndelivered => "report_undelivered",
         }
     }
 
@@ -119,7 +122,8 @@ impl ExceptionKind {
             ExceptionKind::NetSuiteLogin
             | ExceptionKind::ChangedAfterFulfilment
             | ExceptionKind::StockStale
-            | ExceptionKind::StockUnreadable => Owner::Operations,
+            | ExceptionKind::StockUnreadable
+            | ExceptionKind::ReportUndelivered => Owner::Operations,
             ExceptionKind::CustomerRejected => Owner::CustomerService,
             ExceptionKind::TaxDifference => Owner::Finance,
         }
@@ -210,6 +214,8 @@ pub enum Resolution {
     CycleSucceeded,
     /// NetSuite answered a number for the SKU again.
     StockRead,
+    /// The daily report reached `report.webhook_url`.
+    ReportDelivered,
 }
 
 impl Resolution {
@@ -227,6 +233,7 @@ impl Resolution {
             Resolution::StockWritten => "stock_written",
             Resolution::CycleSucceeded => "cycle_succeeded",
             Resolution::StockRead => "stock_read",
+            Resolution::ReportDelivered => "report_delivered",
         }
     }
 }

@@ -4,5 +4,6 @@
 pub mod audit;
 pub mod exceptions;
 pub mod report;
+pub mod report_post;
 
 pub use exceptions::{Exception, ExceptionKind, OpenException};

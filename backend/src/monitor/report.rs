@@ -23,6 +23,11 @@ pub struct Line {
     pub orders_blocked: i64,
 }
 
+/// The day before `now_ms`'s (UTC): the day a report is made for by default.
+pub fn yesterday(now_ms: i64) -> NaiveDate {
+    chrono::DateTime::<Utc>::from_timestamp_millis(now_ms - 86_400_000).unwrap_or_default().date_naive()
+}
+
 /// The report of `day`: open at its end, or closed during it.
 pub async fn daily(store: &Store, day: NaiveDate) -> Result<Vec<Line>, sqlx::Error> {
     let start = Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight exists")).timestamp_millis();
@@ -53,7 +58,7 @@ fn owner_rank(owner: &str) -> usize {
     ["finance", "operations", "ecommerce", "customer_service"].iter().position(|o| *o == owner).unwrap_or(9)
 }
 
-fn owner_title(owner: &str) -> &str {
+pub(crate) fn owner_title(owner: &str) -> &str {
     match owner {
         "finance" => "Finance",
         "operations" => "Operations",

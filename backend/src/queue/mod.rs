@@ -85,6 +85,11 @@ impl Queue {
         self.clock.now()
     }
 
+    /// The clock the queue (and every flow sharing it) reads.
+    pub fn clock(&self) -> SharedClock {
+        self.clock.clone()
+    }
+
     pub(crate) fn wake_handle(&self) -> Arc<Notify> {
         self.wake.clone()
     }

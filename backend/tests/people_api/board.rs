@@ -29,6 +29,7 @@ use wns_api_types::Owner;
 
 struct Board {
     _db: TestDb,
+    store: wns::store::Store,
     app: axum::Router,
     viewer: String,
     manager: String,
@@ -65,7 +66,7 @@ async fn board(b: Backend) -> Board {
     let viewer = create_key(&store, "viewer", &[Cap::View].into_iter().collect(), now).await.unwrap();
     let manager = create_key(&store, "manager", &[Cap::View, Cap::Resolve].into_iter().collect(), now).await.unwrap();
     let app = router(AppState::new(queue, Arc::new(Metrics::new())));
-    Board { _db: db, app, viewer, manager }
+    Board { _db: db, store, app, viewer, manager }
 }
 
 impl Board {
@@ -178,7 +179,73 @@ async fn the_daily_report_groups_by_owner_in_html_and_csv(b: Backend) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+/// A chat webhook that records what it is sent and answers `status`.
+async fn chat_hook(status: Arc<std::sync::atomic::AtomicU16>) -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let (seen, status) = (seen.clone(), status.clone());
+            async move {
+                seen.lock().unwrap().push(v);
+                StatusCode::from_u16(status.load(std::sync::atomic::Ordering::SeqCst)).unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/hook"), got)
+}
+
+/// The report is posted once a day after the hour, by one of two replicas, and a failing webhook
+/// is an exception that closes when a post gets through.
+async fn the_daily_report_is_posted_once_after_the_hour_and_a_failure_is_an_exception(b: Backend) {
+    use wns::monitor::report_post::{ReportPoster, ReportSettings, Tick};
+    let h = board(b).await;
+    let answer = Arc::new(std::sync::atomic::AtomicU16::new(500));
+    let (url, got) = chat_hook(answer.clone()).await;
+    let settings =
+        ReportSettings { webhook_url: url.into(), hour_utc: 7, link: Some("https://wns.example.com/".into()) };
+    let (one, two) =
+        (ReportPoster::new(h.store.clone(), settings.clone()), ReportPoster::new(h.store.clone(), settings));
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis();
+
+    assert_eq!(one.tick(at("2025-11-25T06:59:00Z")).await.unwrap(), Tick::NotDue, "before the hour");
+    assert!(got.lock().unwrap().is_empty());
+    // The chat service fails: an exception for operations, and the day is tried again.
+    let err = one.tick(at("2025-11-25T07:01:00Z")).await.unwrap_err();
+    assert!(format!("{err:#}").contains("500"), "{err:#}");
+    let open = h.list("?kind=report_undelivered").await;
+    assert_eq!((open.len(), open[0]["owner"].as_str()), (1, Some("operations")), "{open:?}");
+    assert!(!open[0]["message"].as_str().unwrap().contains("/hook"), "the webhook URL is a secret: {open:?}");
+
+    answer.store(200, std::sync::atomic::Ordering::SeqCst);
+    let (a, b) = tokio::join!(one.tick(at("2025-11-25T07:06:00Z")), two.tick(at("2025-11-25T07:06:00Z")));
+    let mut ticks = [a.unwrap(), b.unwrap()];
+    ticks.sort_by_key(|t| matches!(t, Tick::Posted(_)));
+    assert_eq!(ticks, [Tick::NotDue, Tick::Posted(day("2025-11-24"))], "one replica posts");
+    assert_eq!(one.tick(at("2025-11-25T23:00:00Z")).await.unwrap(), Tick::NotDue, "once a day");
+    assert!(h.list("?kind=report_undelivered").await.is_empty(), "the delivery closed it");
+
+    let sent = got.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2, "the failed attempt and the posted one");
+    let text = sent[1]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("wns exceptions for 2025-11-24: 3 open (Finance 1, Operations 1, E-commerce 1)"),
+        "{text}"
+    );
+    let blocks = sent[1]["blocks"].to_string();
+    assert!(blocks.contains("SKU TEE-9 has no NetSuite item — 2 orders held back"), "{blocks}");
+    assert!(blocks.contains("https://wns.example.com/api/v1/reports/daily?date=2025-11-24"), "{blocks}");
+
+    assert_eq!(one.tick(at("2025-11-26T07:00:00Z")).await.unwrap(), Tick::Posted(day("2025-11-25")), "the next day");
+}
+
 on_both_databases!(
+    the_daily_report_is_posted_once_after_the_hour_and_a_failure_is_an_exception,
     the_daily_report_groups_by_owner_in_html_and_csv,
     health_names_the_oldest_waiting_order,
     the_board_filters_and_says_what_each_exception_holds_back,
