@@ -143,7 +143,7 @@ async fn seed(store: &Store, n: usize) {
     fill(
         store,
         "netsuite_items",
-        "netsuite_item_id, itemid, displayname, upc, inactive, search, modified, read_at",
+        "netsuite_item_id, itemid, displayname, upc, inactive, search, modified, read_at, itemid_key",
         n,
         |i| {
             let name = format!("{} {} {}", WORDS[i % 8], WORDS[(i / 8) % 8], i);
@@ -158,6 +158,7 @@ async fn seed(store: &Store, n: usize) {
                 format!("{}\n{}\n{}", itemid.to_lowercase(), name, upc),
                 "2026-11-27 06:00:00".into(),
                 now.clone(),
+                itemid.to_lowercase(),
             ]
         },
     )
@@ -233,18 +234,29 @@ async fn run(backend: Backend, n: usize, requests: usize) -> Vec<Timing> {
         send(app.clone(), post("/api/v1/products/status", json!({ "skus": skus }))).await
     })
     .await;
+    let get = |path: &str| {
+        Request::get(path).header(header::AUTHORIZATION, format!("Bearer {key}")).body(Body::empty()).unwrap()
+    };
     let mut rng = StdRng::seed_from_u64(9);
     let search = time("item search, 3 letters", requests, async || {
         const STEMS: [&str; 8] = ["ena", "mug", "lin", "apr", "oak", "boa", "cop", "ket"];
         let q = STEMS[rng.random_range(0..STEMS.len())];
-        let req = Request::get(format!("/api/v1/items/search?q={q}"))
-            .header(header::AUTHORIZATION, format!("Bearer {key}"))
-            .body(Body::empty())
-            .unwrap();
-        send(app.clone(), req).await
+        send(app.clone(), get(&format!("/api/v1/items/search?q={q}"))).await
     })
     .await;
-    vec![orders, products, search]
+    let mut rng = StdRng::seed_from_u64(10);
+    let sku_prefix = time("item search, a SKU's start", requests, async || {
+        // What a merchandiser types who knows the item number: "sku-0421" (100 of 100,000 items).
+        let q = format!("sku-{:04}", rng.random_range(0..(n / 10).max(1)) / 10);
+        send(app.clone(), get(&format!("/api/v1/items/search?q={q}"))).await
+    })
+    .await;
+    let rare = time("item search, a rare fragment", requests / 3, async || {
+        // A fragment that only a few items have: the name-ordered walk reads every row.
+        send(app.clone(), get("/api/v1/items/search?q=zq9")).await
+    })
+    .await;
+    vec![orders, products, search, sku_prefix, rare]
 }
 
 fn main() {

@@ -112,27 +112,29 @@ pub async fn statuses(store: &Store, account: Option<&str>, ids: &[u64]) -> Resu
         keys.len() + 1,
         placeholders(1, keys.len())
     );
-    let mut q = sqlx::query_as::<_, JobRow>(&sql);
+    let mut jobs_q = sqlx::query_as::<_, JobRow>(&sql);
     for k in &keys {
-        q = q.bind(k);
+        jobs_q = jobs_q.bind(k);
     }
+    let jobs_q = jobs_q.bind(JobKind::WooOrder.as_str());
+    let sql = format!(
+        "select wc_order_id, state, netsuite_id, tranid from order_links where wc_order_id in ({})",
+        placeholders(1, distinct.len())
+    );
+    let mut links_q = sqlx::query_as::<_, LinkRow>(&sql);
+    for id in &distinct {
+        links_q = links_q.bind(*id as i64);
+    }
+    // Independent reads on two connections at once (SQLite's WAL lets readers run side by side).
+    let (job_rows, link_rows) = futures::try_join!(jobs_q.fetch_all(store.pool()), links_q.fetch_all(store.pool()))?;
     let mut jobs: HashMap<u64, JobRow> = HashMap::new();
-    for row in q.bind(JobKind::WooOrder.as_str()).fetch_all(store.pool()).await? {
+    for row in job_rows {
         if let Some(id) = JobKind::WooOrder.id_of(&row.entity_key) {
             // Ordered by id: the newest job of each order wins.
             jobs.insert(id, row);
         }
     }
-    let sql = format!(
-        "select wc_order_id, state, netsuite_id, tranid from order_links where wc_order_id in ({})",
-        placeholders(1, distinct.len())
-    );
-    let mut q = sqlx::query_as::<_, LinkRow>(&sql);
-    for id in &distinct {
-        q = q.bind(*id as i64);
-    }
-    let links: HashMap<u64, LinkRow> =
-        q.fetch_all(store.pool()).await?.into_iter().map(|l| (l.wc_order_id as u64, l)).collect();
+    let links: HashMap<u64, LinkRow> = link_rows.into_iter().map(|l| (l.wc_order_id as u64, l)).collect();
     let causes: BTreeSet<String> =
         jobs.values().filter_map(|j| j.blocked_cause.as_deref()).map(entity_of_cause).collect();
     // Only each exception's words are used here: what waits on it is not counted (a batch stays cheap).

@@ -138,19 +138,45 @@ impl Facts {
         }
         let list = placeholders(1, skus.len());
         let sql = format!("select sku, netsuite_item_id from sku_map where sku in ({list})");
-        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        let mut mapped = sqlx::query_as::<_, (String, String)>(&sql);
         for s in skus {
-            q = q.bind(s);
+            mapped = mapped.bind(s);
         }
-        f.mapped = q.fetch_all(store.pool()).await?.into_iter().collect();
         let sql = format!(
             "select sku, netsuite_item_id, ns_available, ns_as_of, target, pushed_at, confirmed from stock_items where sku in ({list})"
         );
-        let mut q = sqlx::query_as::<_, Item>(&sql);
+        let mut items = sqlx::query_as::<_, Item>(&sql);
         for s in skus {
-            q = q.bind(s);
+            items = items.bind(s);
         }
-        f.items = q.fetch_all(store.pool()).await?.into_iter().map(|i| (i.sku.clone(), i)).collect();
+        let sql = format!(
+            "select entity_key, message from exceptions where kind = 'stock_drift' and resolved_at is null and entity_key in ({list})"
+        );
+        let mut drift = sqlx::query_as::<_, (String, String)>(&sql);
+        for s in skus {
+            drift = drift.bind(format!("sku:{s}"));
+        }
+        let sql = format!("select sku, wc_id, stock from wc_catalogue where sku in ({list})");
+        let mut catalogue = sqlx::query_as::<_, (String, i64, Option<i64>)>(&sql);
+        for s in skus {
+            catalogue = catalogue.bind(s);
+        }
+        // Four independent reads on as many connections at once (SQLite's WAL lets readers run
+        // side by side); the locations need the first two.
+        let pool = store.pool();
+        let (mapped, items, drift, catalogue) = futures::try_join!(
+            mapped.fetch_all(pool),
+            items.fetch_all(pool),
+            drift.fetch_all(pool),
+            catalogue.fetch_all(pool)
+        )?;
+        f.mapped = mapped.into_iter().collect();
+        f.items = items.into_iter().map(|i| (i.sku.clone(), i)).collect();
+        f.drift = drift.into_iter().map(|(e, m)| (e.trim_start_matches("sku:").to_string(), m)).collect();
+        for (sku, id, stock) in catalogue {
+            f.catalogue_id.insert(sku.clone(), id as u64);
+            f.catalogue_stock.insert(sku, stock);
+        }
         let items: BTreeSet<String> =
             f.items.values().map(|i| i.netsuite_item_id.clone()).chain(f.mapped.values().cloned()).collect();
         if !items.is_empty() {
@@ -165,28 +191,6 @@ impl Facts {
             for (item, location, available) in q.fetch_all(store.pool()).await? {
                 f.locations.entry(item).or_default().push(LocationStock { location, available });
             }
-        }
-        let sql = format!(
-            "select entity_key, message from exceptions where kind = 'stock_drift' and resolved_at is null and entity_key in ({list})"
-        );
-        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-        for s in skus {
-            q = q.bind(format!("sku:{s}"));
-        }
-        f.drift = q
-            .fetch_all(store.pool())
-            .await?
-            .into_iter()
-            .map(|(e, m)| (e.trim_start_matches("sku:").to_string(), m))
-            .collect();
-        let sql = format!("select sku, wc_id, stock from wc_catalogue where sku in ({list})");
-        let mut q = sqlx::query_as::<_, (String, i64, Option<i64>)>(&sql);
-        for s in skus {
-            q = q.bind(s);
-        }
-        for (sku, id, stock) in q.fetch_all(store.pool()).await? {
-            f.catalogue_id.insert(sku.clone(), id as u64);
-            f.catalogue_stock.insert(sku, stock);
         }
         Ok(f)
     }

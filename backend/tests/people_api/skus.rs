@@ -96,6 +96,9 @@ async fn the_item_index_finds_items_and_a_new_item_releases_the_orders_waiting_f
         ..SeedItem::new("MUG-RED")
     });
     f.ns.sim.seed_item(SeedItem { display_name: "Old mug".into(), is_inactive: true, ..SeedItem::new("MUG-OLD") });
+    for name in ["A-MUG-HOLDER", "MUG-BLUE", "MUG"] {
+        f.ns.sim.seed_item(SeedItem::new(name));
+    }
     let (late, _) = f.product("LATE-ITEM", Decimal::new(900, 2), false);
     let order = f
         .woo
@@ -112,10 +115,10 @@ async fn the_item_index_finds_items_and_a_new_item_releases_the_orders_waiting_f
     let names = |hits: Vec<wns::sync::items::ItemHit>| hits.into_iter().map(|h| h.itemid).collect::<Vec<_>>();
     assert_eq!(names(search(&f.store, "enamel", 20).await.unwrap()), vec!["MUG-RED"]);
     assert_eq!(names(search(&f.store, "0123456789012", 20).await.unwrap()), vec!["MUG-RED"], "by UPC");
-    assert!(
-        names(search(&f.store, "mug", 20).await.unwrap()).iter().all(|n| n != "MUG-OLD"),
-        "inactive items are not offered"
-    );
+    let mugs = names(search(&f.store, "mug", 20).await.unwrap());
+    assert!(mugs.iter().all(|n| n != "MUG-OLD"), "inactive items are not offered");
+    assert_eq!(mugs[..3], ["MUG", "MUG-BLUE", "MUG-RED"], "the exact name, then names that start with it: {mugs:?}");
+    assert!(mugs[3..].contains(&"A-MUG-HOLDER".to_string()), "then names that contain it: {mugs:?}");
     let requests = f.ns.sim.counters().requests;
     let app = router(AppState::new(f.queue.clone(), Arc::new(Metrics::new())));
     let key = create_key(&f.store, "v", &[Cap::View].into_iter().collect(), f.queue.now()).await.unwrap();
