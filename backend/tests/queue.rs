@@ -191,7 +191,7 @@ async fn a_job_that_keeps_failing_dies_and_replays_from_dead(b: Backend) {
     assert_eq!(f.queue.replay(id).await.unwrap(), Replay::Requeued);
     assert_eq!(w.drain().await.unwrap(), 1);
     assert_eq!(f.queue.get(id).await.unwrap().unwrap().state, JobState::Done);
-    assert_eq!(f.queue.replay(id).await.unwrap(), Replay::NotDead);
+    assert_eq!(f.queue.replay(id).await.unwrap(), Replay::NotReplayable);
 }
 
 async fn a_blocked_job_is_requeued_when_its_cause_is_fixed(b: Backend) {

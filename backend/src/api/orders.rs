@@ -12,6 +12,7 @@ use axum::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wns_api_types::{
     BlockedReason, ErrorBody, ExceptionView, OrderStatus, OrderStatusRequest, OrderSyncState, OrderTimeline, Owner,
+    Replayed,
 };
 
 use super::{
@@ -29,7 +30,7 @@ use crate::{
 pub const MAX_IDS: usize = 500;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(status)).routes(routes!(timeline))
+    OpenApiRouter::new().routes(routes!(status)).routes(routes!(timeline)).routes(routes!(replay))
 }
 
 /// The status of up to 500 WooCommerce orders, one per id in the order asked (one request per
@@ -77,6 +78,32 @@ async fn timeline(
     let waiting = super::exceptions::blocked_orders(store).await?;
     let exceptions = open_exceptions(store, &entities, &waiting).await?.into_values().flatten().collect();
     Ok(Json(OrderTimeline { status, attempts, exceptions }))
+}
+
+/// Posts an order again now (`replay`): its newest job, when it is dead (wns gave up) or blocked
+/// (a person fixed the cause where wns cannot see it). The answer names the job.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/replay", tag = "orders",
+    params(("id" = u64, Path, description = "The WooCommerce order id")),
+    responses((status = 200, body = Replayed), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn replay(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<u64>,
+) -> Result<Json<Replayed>, ApiError> {
+    caller.require(Cap::Replay)?;
+    super::error::check_wc_ids(&[id])?;
+    let job: Option<i64> =
+        sqlx::query_scalar("select id from jobs where kind = $1 and entity_key = $2 order by id desc limit 1")
+            .bind(JobKind::WooOrder.as_str())
+            .bind(JobKind::WooOrder.key(id))
+            .fetch_optional(state.queue.store().pool())
+            .await?;
+    let Some(job) = job else {
+        return Err(ApiError::NotFound(format!(
+            "wns has not seen WooCommerce order {id}, so there is nothing to replay"
+        )));
+    };
+    Ok(Json(super::queue::replay_job(&state, &caller, job).await?))
 }
 
 /// The newest `woo.order` job of an order.

@@ -23,7 +23,7 @@ async fn summary(State(state): State<AppState>, caller: Caller) -> Result<Json<Q
     Ok(Json(state.queue.summary().await?))
 }
 
-/// Runs a dead job again (`replay`); a blocked one runs again by itself when its cause is fixed.
+/// Runs a dead or blocked job again now (`replay`): after a person fixed what wns cannot see.
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/replay", tag = "queue",
     params(("id" = i64, Path, description = "The job id")),
     responses((status = 200, body = Replayed), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -33,9 +33,14 @@ async fn replay(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Replayed>, ApiError> {
     caller.require(Cap::Replay)?;
-    if state.queue.get(JobId(id)).await?.is_none() {
+    Ok(Json(replay_job(&state, &caller, id).await?))
+}
+
+/// Replays job `id` for `caller` (who holds `replay`), in the audit log when it was requeued.
+pub(super) async fn replay_job(state: &AppState, caller: &Caller, id: i64) -> Result<Replayed, ApiError> {
+    let Some(job) = state.queue.get(JobId(id)).await? else {
         return Err(ApiError::NotFound(format!("no job {id}")));
-    }
+    };
     match state.queue.replay(JobId(id)).await? {
         Replay::Requeued => {
             tracing::info!(job = id, by = %caller.who, "job replayed");
@@ -43,15 +48,16 @@ async fn replay(
                 who: &caller.who,
                 entity: &format!("job:{id}"),
                 action: "job.replay",
-                before: Some(serde_json::json!({ "state": "dead" })),
+                before: Some(serde_json::json!({ "state": job.state.as_str(), "entity": job.entity_key })),
                 after: Some(serde_json::json!({ "state": "ready" })),
             };
             change.record(state.queue.store(), state.queue.now()).await?;
-            Ok(Json(Replayed { result: "requeued".into(), job: id }))
+            Ok(Replayed { result: "requeued".into(), job: id })
         }
-        Replay::AlreadyPending(other) => Ok(Json(Replayed { result: "already_pending".into(), job: other.0 })),
-        Replay::NotDead => Err(ApiError::BadRequest(format!(
-            "job {id} is not dead (or does not exist): only a dead job can be replayed; a blocked one runs again when its cause is fixed"
+        Replay::AlreadyPending(other) => Ok(Replayed { result: "already_pending".into(), job: other.0 }),
+        Replay::NotReplayable => Err(ApiError::BadRequest(format!(
+            "job {id} is {}, neither dead nor blocked: it runs anyway or is done; nothing to replay",
+            job.state.as_str()
         ))),
     }
 }

@@ -48,17 +48,20 @@ impl Queue {
             .fetch_optional(&mut *tx)
             .await?
         else {
-            return Ok(Replay::NotDead);
+            return Ok(Replay::NotReplayable);
         };
         let (kind, key, state): (String, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-        if state != "dead" {
-            return Ok(Replay::NotDead);
+        // A dead job gave up; a blocked one waits for a person, who may have fixed its cause where
+        // wns cannot see it (an item made sellable in NetSuite) and wants it tried now.
+        if state != "dead" && state != "blocked" {
+            return Ok(Replay::NotReplayable);
         }
         let pending = sqlx::query(
-            "select id from jobs where kind = $1 and entity_key = $2 and state in ('ready', 'running', 'blocked')",
+            "select id from jobs where kind = $1 and entity_key = $2 and state in ('ready', 'running', 'blocked') and id <> $3",
         )
         .bind(&kind)
         .bind(&key)
+        .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(p) = pending {

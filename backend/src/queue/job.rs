@@ -110,7 +110,9 @@ pub enum Replay {
     Requeued,
     /// A newer job for the same entity is already pending; it will carry the work.
     AlreadyPending(JobId),
-    NotDead,
+    /// Only a dead or blocked job can be replayed (a ready or running one runs anyway; a done one
+    /// is done).
+    NotReplayable,
 }
 
 /// A snapshot of one job, for the API and tests.

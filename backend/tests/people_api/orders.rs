@@ -109,6 +109,26 @@ async fn an_orders_timeline_has_its_attempts_and_open_exceptions(b: Backend) {
     assert!(t.exceptions.iter().any(|e| e.kind == "unmapped_sku" && e.entity == "sku:API-TL"), "{:?}", t.exceptions);
     let (status, body) = api.call(Request::get("/api/v1/orders/424242/timeline"), Body::empty()).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // Replay of a blocked order: for someone with `replay`, it runs again now and is audited.
+    let replay = || Request::post(format!("/api/v1/orders/{}/replay", order.id));
+    let (status, _) = api.call(replay(), Body::empty()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "view may not replay");
+    let key = create_key(&f.store, "ops", &[Cap::View, Cap::Replay].into_iter().collect(), f.queue.now()).await.unwrap();
+    let ops = Api { app: api.app.clone(), key };
+    let (status, body) = ops.call(replay(), Body::empty()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let replayed: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(replayed["result"], "requeued");
+    assert_eq!(ops.statuses(&[order.id]).await[0].state, OrderSyncState::Waiting);
+    let (status, body) = ops.call(replay(), Body::empty()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "waiting already: {body}");
+    f.settle(SETTLE).await;
+    assert_eq!(ops.statuses(&[order.id]).await[0].state, OrderSyncState::Blocked, "the SKU is still unmapped");
+    let (_, log) = ops.call(Request::get(format!("/api/v1/audit?entity=job:{}", replayed["job"])), Body::empty()).await;
+    let log: Value = serde_json::from_str(&log).unwrap();
+    assert_eq!((log[0]["action"].as_str(), log[0]["before"]["state"].as_str()), (Some("job.replay"), Some("blocked")));
+    let (status, _) = ops.call(Request::post("/api/v1/orders/424242/replay"), Body::empty()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 async fn too_many_ids_or_a_body_that_is_not_the_request_is_a_clear_400(b: Backend) {
