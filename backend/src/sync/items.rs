@@ -157,7 +157,8 @@ impl ItemIndex {
 /// name or UPC is `text`, then names that start with it, then the rest by name, at most `limit`.
 ///
 /// Three small queries instead of one that ranks every match: the first two are index lookups
-/// (`itemid_key`, `upc`), and the third walks the items in name order and stops at `limit` matches,
+/// (`itemid_key`, `upc`) run side by side, and the third — needed only when the names that start
+/// with the text do not fill the page — walks the items in name order and stops at `limit` matches,
 /// so a common fragment ("mug", 23,000 of 100,000 items) costs about a hundred rows, not a sort of
 /// all of them. A fragment that matches few items still reads the whole index.
 pub async fn search(store: &Store, text: &str, limit: i64) -> Result<Vec<ItemHit>, sqlx::Error> {
@@ -184,11 +185,9 @@ pub async fn search(store: &Store, text: &str, limit: i64) -> Result<Vec<ItemHit
     )
     .bind(format!("%{plain}%"))
     .bind(limit);
-    let (exact, prefix, contains) = futures::try_join!(
-        exact.fetch_all(store.pool()),
-        prefix.fetch_all(store.pool()),
-        contains.fetch_all(store.pool())
-    )?;
+    let (exact, prefix) = futures::try_join!(exact.fetch_all(store.pool()), prefix.fetch_all(store.pool()))?;
+    // A name's start that fills the page (what someone typing an item number gets) needs no walk.
+    let contains = if prefix.len() as i64 >= limit { Vec::new() } else { contains.fetch_all(store.pool()).await? };
     let mut seen = std::collections::HashSet::new();
     Ok(exact
         .into_iter()

@@ -113,7 +113,8 @@ async fn an_orders_timeline_has_its_attempts_and_open_exceptions(b: Backend) {
     let replay = || Request::post(format!("/api/v1/orders/{}/replay", order.id));
     let (status, _) = api.call(replay(), Body::empty()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "view may not replay");
-    let key = create_key(&f.store, "ops", &[Cap::View, Cap::Replay].into_iter().collect(), f.queue.now()).await.unwrap();
+    let key =
+        create_key(&f.store, "ops", &[Cap::View, Cap::Replay].into_iter().collect(), f.queue.now()).await.unwrap();
     let ops = Api { app: api.app.clone(), key };
     let (status, body) = ops.call(replay(), Body::empty()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
