@@ -169,3 +169,51 @@ async fn check_asks_netsuite_and_the_store_and_names_what_is_wrong() {
     assert!(stdout.contains("Invalid login attempt"), "NetSuite's own words: {stdout}");
     assert!(!stdout.contains("a-wrong-token-secret"), "no secret in the output: {stdout}");
 }
+
+/// `wns serve` with human-readable logs, its stdout read line by line: the process, the lines
+/// read up to `listening on` and the rest.
+fn serve_human(
+    dir: &PathBuf,
+    bind: &str,
+) -> (std::process::Child, Vec<String>, std::io::Lines<BufReader<std::process::ChildStdout>>) {
+    let mut child = wns(dir)
+        .args(["serve", "--log-format", "human"])
+        .env("WNS_SERVER__BIND", bind)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut head = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let listening = line.contains("listening on http://");
+        head.push(line);
+        if listening {
+            return (child, head, lines);
+        }
+    }
+    let _ = child.kill();
+    panic!("wns serve stopped before `listening on`: {head:?}");
+}
+
+fn stop(child: &mut std::process::Child) {
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+}
+
+/// Log lines written to a pipe or a file are plain text: colour codes are for a terminal.
+#[test]
+fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let dir = empty_dir("plainlog");
+    let (mut child, head, rest) = serve_human(&dir, "127.0.0.1:0");
+    let port = head.last().and_then(|l| l.rsplit(':').next()).and_then(|p| p.trim().parse().ok()).expect("a port");
+    // Serving (and so listening for SIGTERM) before it is stopped.
+    assert!(http_get(port, "/livez").starts_with("HTTP/1.0 200"));
+    stop(&mut child);
+    let all: Vec<String> = head.into_iter().chain(rest.map_while(Result::ok)).collect();
+    assert!(all.iter().any(|l| l.contains("INFO") && l.contains("listening on")), "human-readable lines: {all:?}");
+    let coloured: Vec<&String> = all.iter().filter(|l| l.contains('\x1b')).collect();
+    assert!(coloured.is_empty(), "escape codes in a log written to a pipe: {coloured:?}");
+}
