@@ -184,17 +184,19 @@ fn serve_human(
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut head = Vec::new();
+    let mut head: Vec<String> = Vec::new();
     for line in lines.by_ref() {
-        let line = line.unwrap();
-        let listening = line.contains("listening on http://");
-        head.push(line);
-        if listening {
-            return (child, head, lines);
+        head.push(line.unwrap());
+        if head.last().is_some_and(|l| l.contains("listening on http://")) {
+            break;
         }
     }
-    let _ = child.kill();
-    panic!("wns serve stopped before `listening on`: {head:?}");
+    if !head.last().is_some_and(|l| l.contains("listening on http://")) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("wns serve stopped before `listening on`: {head:?}");
+    }
+    (child, head, lines)
 }
 
 fn stop(child: &mut std::process::Child) {
