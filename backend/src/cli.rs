@@ -1,6 +1,11 @@
 //! The `wns` command line: parse, load the configuration once, start logging, dispatch.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{
+    net::{Ipv4Addr, Ipv6Addr},
+    path::PathBuf,
+    process::ExitCode,
+    time::Duration,
+};
 
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
@@ -35,6 +40,9 @@ pub enum Command {
     Migrate,
     /// Check the configuration and the database, with a plain verdict for each.
     Check,
+    /// Exit 0 when the `wns serve` this configuration describes answers `/livez` at `server.bind`
+    /// (a container's HEALTHCHECK: the image has no shell or curl), 1 with the reason otherwise.
+    Healthcheck,
     /// Map a WooCommerce SKU to a NetSuite item; the orders waiting for it go on at once.
     Map {
         /// The SKU as WooCommerce has it.
@@ -172,6 +180,39 @@ async fn report(settings: &Settings, date: Option<&str>, format: &str) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
+/// GETs `/livez` where `wns serve` listens with this configuration; an unspecified bind address
+/// (`0.0.0.0`, `[::]`) is asked on the loopback of the same family.
+async fn healthcheck(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let mut addr = settings.server.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() });
+    }
+    let url = format!("http://{addr}/livez");
+    let bind = settings.server.bind;
+    let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build()?;
+    let response = match client.get(&url).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            // reqwest's own words are "error sending request"; the cause is at the end of the chain.
+            let mut cause: &dyn std::error::Error = &e;
+            while let Some(inner) = cause.source() {
+                cause = inner;
+            }
+            let cause = if e.is_timeout() { "no answer within 2 s".to_string() } else { cause.to_string() };
+            anyhow::bail!(
+                "no wns answers at {url} (server.bind = {bind}): {cause}; is `wns serve` running with this configuration?"
+            );
+        }
+    };
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    if !status.is_success() || !body.contains("alive") {
+        anyhow::bail!("{url} answered {status} {body:?}, not wns's {{\"status\":\"alive\"}} (server.bind = {bind})");
+    }
+    println!("ok   wns answers at {url}");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn when(ms: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
@@ -231,6 +272,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys { action } => return keys(&settings, action).await,
         Command::Map { sku, item } => return map(&settings, &sku, &item).await,
         Command::Report { date, format } => return report(&settings, date.as_deref(), &format).await,
+        Command::Healthcheck => return healthcheck(&settings).await,
         Command::Check | Command::Demo { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)

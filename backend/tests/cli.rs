@@ -271,3 +271,82 @@ async fn check_asks_netsuite_and_the_store_and_names_what_is_wrong() {
     assert!(stdout.contains("Invalid login attempt"), "NetSuite's own words: {stdout}");
     assert!(!stdout.contains("a-wrong-token-secret"), "no secret in the output: {stdout}");
 }
+
+/// `wns serve` with human-readable logs, its stdout read line by line: the process, the lines
+/// read up to `listening on` and the rest.
+fn serve_human(
+    dir: &PathBuf,
+    bind: &str,
+) -> (std::process::Child, Vec<String>, std::io::Lines<BufReader<std::process::ChildStdout>>) {
+    let mut child = wns(dir)
+        .args(["serve", "--log-format", "human"])
+        .env("WNS_SERVER__BIND", bind)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut head: Vec<String> = Vec::new();
+    for line in lines.by_ref() {
+        head.push(line.unwrap());
+        if head.last().is_some_and(|l| l.contains("listening on http://")) {
+            break;
+        }
+    }
+    if !head.last().is_some_and(|l| l.contains("listening on http://")) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("wns serve stopped before `listening on`: {head:?}");
+    }
+    (child, head, lines)
+}
+
+fn stop(child: &mut std::process::Child) {
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+}
+
+/// A port nobody listens on (bound and released at once).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Log lines written to a pipe or a file are plain text: colour codes are for a terminal.
+#[test]
+fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let dir = empty_dir("plainlog");
+    let (mut child, head, rest) = serve_human(&dir, "127.0.0.1:0");
+    let port = head.last().and_then(|l| l.rsplit(':').next()).and_then(|p| p.trim().parse().ok()).expect("a port");
+    // Serving (and so listening for SIGTERM) before it is stopped.
+    assert!(http_get(port, "/livez").starts_with("HTTP/1.0 200"));
+    stop(&mut child);
+    let all: Vec<String> = head.into_iter().chain(rest.map_while(Result::ok)).collect();
+    assert!(all.iter().any(|l| l.contains("INFO") && l.contains("listening on")), "human-readable lines: {all:?}");
+    let coloured: Vec<&String> = all.iter().filter(|l| l.contains('\x1b')).collect();
+    assert!(coloured.is_empty(), "escape codes in a log written to a pipe: {coloured:?}");
+}
+
+/// `wns healthcheck` (the container's HEALTHCHECK) asks the address `server.bind` names: it
+/// passes against the running server and fails, naming the address, on a port nobody serves.
+#[test]
+fn healthcheck_follows_the_configured_bind_address() {
+    let dir = empty_dir("healthcheck");
+    let port = free_port();
+    let (mut child, _, _rest) = serve_human(&dir, &format!("127.0.0.1:{port}"));
+    let check = |bind: String| wns(&dir).arg("healthcheck").env("WNS_SERVER__BIND", bind).output().unwrap();
+    let same = check(format!("127.0.0.1:{port}"));
+    let any = check(format!("0.0.0.0:{port}"));
+    let other_port = free_port();
+    let other = check(format!("0.0.0.0:{other_port}"));
+    stop(&mut child);
+    let text = |o: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    };
+    assert!(same.status.success(), "{}", text(&same));
+    assert!(text(&same).contains(&format!("http://127.0.0.1:{port}/livez")), "{}", text(&same));
+    assert!(any.status.success(), "0.0.0.0 is asked on 127.0.0.1: {}", text(&any));
+    assert!(!other.status.success(), "nobody serves port {other_port}: {}", text(&other));
+    let said = text(&other);
+    assert!(said.contains(&format!("127.0.0.1:{other_port}")) && said.contains("refused"), "{said}");
+}

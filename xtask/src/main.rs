@@ -1,9 +1,10 @@
-//! `cargo xtask demo | test | bench <name>`: the one entry point for people and CI.
+//! `cargo xtask demo | test | bench <name> | container`: the one entry point for people and CI.
 //!
 //! Each command first brings in what the machine lacks (Debian packages with apt-get when
 //! running as root, otherwise it stops and prints the exact command), saying so in one line
 //! per step, then runs cargo. Plain std: this must build before anything else works.
 
+mod container;
 mod pg;
 mod schemathesis;
 mod setup;
@@ -30,8 +31,9 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(args.get(1).map(String::as_str), &args[2.min(args.len())..]),
         Some("fuzz-api") => schemathesis::run_against_live_backend(),
+        Some("container") => setup::build_tools().and_then(|()| container::check(&root(), "production")),
         _ => {
-            eprintln!("usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api");
+            eprintln!("usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api | container");
             eprintln!("benchmarks: {}", BENCHES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "));
             return ExitCode::from(2);
         }
@@ -61,6 +63,7 @@ fn test(extra: &[String]) -> Result<()> {
     say("linting (cargo clippy, warnings are errors)");
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
     production_build_ships_no_simulators()?;
+    container::check(&root(), "container-check")?;
     say(&format!("running every test on SQLite and on PostgreSQL ({})", pg.describe()));
     let (passed, failed) =
         run_counting(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
@@ -114,6 +117,11 @@ fn production_build_ships_no_simulators() -> Result<()> {
         bail!("a production build of wns depends on the simulators: {}", line.trim());
     }
     Ok(())
+}
+
+/// The workspace root, wherever xtask is run from.
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 pub fn say(msg: &str) {

@@ -54,3 +54,23 @@ pub fn rust_components(components: &[&str]) -> Result<()> {
     }
     Ok(())
 }
+
+/// The container's binary is static: Rust's musl target and musl-gcc for the C in it (SQLite, ring).
+pub fn musl_toolchain() -> Result<()> {
+    let target = crate::container::TARGET;
+    let installed = Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", target])
+        .output()
+        .is_ok_and(|o| o.status.success() && std::path::Path::new(String::from_utf8_lossy(&o.stdout).trim()).is_dir());
+    if !installed {
+        if !have("rustup") {
+            bail!("the Rust target {target} is missing and rustup is not available to add it");
+        }
+        say(&format!("adding the Rust target {target} for the container's static binary (rustup target add {target})"));
+        run(Command::new("rustup").args(["target", "add", target]))?;
+    }
+    if !have("musl-gcc") {
+        apt_install(&["musl-tools"], "the container's static binary (musl-gcc compiles its C code)")?;
+    }
+    Ok(())
+}

@@ -158,7 +158,7 @@ impl NsError {
 mod tests {
     use super::*;
 
-    /// A copy of `shared/reference/netsuite-samples` (real recordings, Oracle's documentation
+    /// The NetSuite samples in `fixtures/netsuite-samples/` (real recordings, Oracle's documentation
     /// and marked reconstructions, each with its source).
     const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/netsuite-samples");
 

@@ -1,4 +1,4 @@
-//! The flows, one file each (see `shared/DESIGN.md`): the customers every order needs, the
+//! The flows, one file each (see "Sync flows" in `docs/architecture.md`): the customers every order needs, the
 //! mapping of an order to its sales order, where it ships from, and the `woo.order` job that
 //! ties them together.
 

@@ -101,7 +101,7 @@ pub struct LatencyProfile {
 
 impl LatencyProfile {
     /// [INFERRED] No published numbers exist; these follow integrators' reports (SOAP calls of
-    /// 0.8–2.4 s, sales orders slower than entities) — see reference/netsuite.md §7.3.
+    /// 0.8–2.4 s, sales orders slower than entities).
     pub fn realistic() -> LatencyProfile {
         let ms = Duration::from_millis;
         LatencyProfile {

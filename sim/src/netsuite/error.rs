@@ -1,7 +1,7 @@
 //! NetSuite's error envelope, byte for byte where a real recording exists: compact JSON with
 //! keys in the order `type, title, status, o:errorDetails` and RFC 2616 section anchors.
 //! Wording marked [INFERRED] had no recording; the rest comes from the samples in
-//! `shared/reference/netsuite-samples/`.
+//! `fixtures/netsuite-samples/`.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,6 +1,6 @@
 //! NetSuite SuiteTalk REST simulator: records, SuiteQL, async jobs, TBA and OAuth 2.0, the
 //! per-account concurrency gate, latency and faults. It follows Oracle's documentation and the
-//! recorded samples in `shared/reference/`, not the client's convenience, so a client that
+//! recorded samples in `fixtures/netsuite-samples/`, not the client's convenience, so a client that
 //! passes against it has a chance against the real service. Guesses are marked [INFERRED].
 //!
 //! Tax: REST works only with SuiteTax, whose engine computes each line's tax on save. The

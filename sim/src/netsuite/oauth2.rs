@@ -1,6 +1,7 @@
 //! `POST /services/rest/auth/oauth2/v1/token`, client credentials with a JWT assertion signed
-//! by the certificate's private key (reference/netsuite.md §2.6). The assertion is verified
-//! with the registered public key; every claim rule Oracle lists is enforced.
+//! by the certificate's private key (PS256/384/512 or ES256/384, the algorithms Oracle's help
+//! lists for the OAuth 2.0 client credentials flow). The assertion is verified with the
+//! registered public key; every claim rule Oracle lists is enforced.
 //! [INFERRED] Error bodies follow RFC 6749 §5.2 (`{"error": …, "error_description": …}`, 400):
 //! no NetSuite recording of them was found.
 

@@ -30,7 +30,7 @@ pub fn parse_key(segment: &str) -> Result<Key, NsError> {
     decoded.parse().map(Key::Id).map_err(|_| NsError::nonexistent_id())
 }
 
-/// External ids in URLs: letters, digits, `_` and `-` (reference/netsuite.md §3.4).
+/// External ids in URLs (`/record/v1/<type>/eid:<id>`): NetSuite accepts letters, digits, `_` and `-`.
 /// [INFERRED] error wording.
 pub fn check_external_id(eid: &str) -> Result<(), NsError> {
     if !eid.is_empty() && eid.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
@@ -50,7 +50,8 @@ pub fn resolve(store: &Store, rtype: &RecordType, key: &Key) -> Result<u64, NsEr
     .ok_or_else(NsError::nonexistent_id)
 }
 
-/// [INFERRED] wording (reference/netsuite.md §3.4): a second record with the same external id.
+/// An external id is unique per record type: a second record with the same one is refused.
+/// [INFERRED] wording.
 fn check_unique(store: &Store, rtype: &RecordType, f: &Fields, except: Option<u64>) -> Result<(), NsError> {
     let Some(eid) = f.get("externalId").and_then(Value::as_str) else { return Ok(()) };
     match store.by_external_id(rtype, eid) {
@@ -107,8 +108,8 @@ pub fn upsert(
 }
 
 /// `PATCH`: body fields replace stored ones; sublist lines are matched by `line`, updated when
-/// found and added otherwise; with `?replace=<sublist>` unmatched stored lines are dropped
-/// (reference/netsuite.md §3.3).
+/// found and added otherwise; with `?replace=<sublist>` unmatched stored lines are dropped (as
+/// NetSuite documents the `replace` parameter of a REST update).
 pub fn patch(
     store: &mut Store,
     rtype: &'static RecordType,

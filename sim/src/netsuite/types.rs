@@ -250,8 +250,9 @@ pub fn item_type_label(code: &str) -> &'static str {
     }
 }
 
-/// The record that a transform creates must be reachable from the source in NetSuite (2026.1
-/// API Browser, reference/netsuite.md §3.7); there is no salesOrder → creditMemo, for instance.
+/// The record that a transform creates must be reachable from the source in NetSuite (the
+/// 2026.1 REST API Browser lists, per record, the records it transforms into); there is no
+/// salesOrder → creditMemo, for instance.
 pub fn transform_allowed(from: &str, to: &str) -> bool {
     matches!(
         (from, to),

@@ -1,6 +1,6 @@
 //! WooCommerce simulator: the `wc/v3` routes wns uses, WooCommerce Payments' deposits and
 //! transactions, webhooks, and wns's own stock-adjust plugin route, behaving like the
-//! WooCommerce 7.9 store recorded in `shared/reference/woocommerce-fixtures/`.
+//! WooCommerce 7.9 store recorded in `fixtures/woocommerce/`.
 //!
 //! Invariants: every JSON body is byte-compatible with WordPress (`wp_json_encode` escaping, key
 //! order, money as strings), state lives behind one lock so a checkout is atomic, and webhook
