@@ -19,7 +19,7 @@ use crate::{
         suiteql::{TIME_FORMAT, WindowedQuery, literal, time_minus},
     },
     queue::{JobKind, Queue},
-    store::{Store, watermarks},
+    store::{Backend, Store, watermarks},
 };
 
 const WATERMARK: &str = "items.netsuite_modified";
@@ -153,6 +153,22 @@ impl ItemIndex {
     }
 }
 
+/// Below this many items containing a fragment, SQLite finds them through the trigram index and
+/// sorts them; above it, walking the names in order reaches a page of matches sooner.
+const RARE: i64 = 200;
+
+/// Whether fewer than [`RARE`] items contain `plain` (the FTS5 trigram index counts, up to RARE).
+async fn rare(store: &Store, plain: &str) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from (select rowid from netsuite_items_grams where search like $1 limit $2)",
+    )
+    .bind(format!("%{plain}%"))
+    .bind(RARE)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(n < RARE)
+}
+
 /// Active items whose name, display name or UPC contains `text` (any case): first an item whose
 /// name or UPC is `text`, then names that start with it, then the rest by name, at most `limit`.
 ///
@@ -160,7 +176,8 @@ impl ItemIndex {
 /// (`itemid_key`, `upc`) run side by side, and the third — needed only when the names that start
 /// with the text do not fill the page — walks the items in name order and stops at `limit` matches,
 /// so a common fragment ("mug", 23,000 of 100,000 items) costs about a hundred rows, not a sort of
-/// all of them. A fragment that matches few items still reads the whole index.
+/// all of them. A fragment few items contain is found through the trigram index (FTS5 on SQLite,
+/// pg_trgm on PostgreSQL) instead.
 pub async fn search(store: &Store, text: &str, limit: i64) -> Result<Vec<ItemHit>, sqlx::Error> {
     type Row = (String, String, String, String);
     let needle = text.trim().to_lowercase();
@@ -187,7 +204,22 @@ pub async fn search(store: &Store, text: &str, limit: i64) -> Result<Vec<ItemHit
     .bind(limit);
     let (exact, prefix) = futures::try_join!(exact.fetch_all(store.pool()), prefix.fetch_all(store.pool()))?;
     // A name's start that fills the page (what someone typing an item number gets) needs no walk.
-    let contains = if prefix.len() as i64 >= limit { Vec::new() } else { contains.fetch_all(store.pool()).await? };
+    let contains = if prefix.len() as i64 >= limit {
+        Vec::new()
+    } else if store.backend() == Backend::Sqlite && plain.chars().count() >= 3 && rare(store, &plain).await? {
+        // Few items contain it: find them by trigram instead of walking every name.
+        sqlx::query_as::<_, Row>(
+            "select netsuite_item_id, itemid, displayname, upc from netsuite_items where rowid in \
+             (select rowid from netsuite_items_grams where search like $1) and inactive = 0 order by itemid limit $2",
+        )
+        .bind(format!("%{plain}%"))
+        .bind(limit)
+        .fetch_all(store.pool())
+        .await?
+    } else {
+        // PostgreSQL's planner chooses between pg_trgm's index and the walk by itself.
+        contains.fetch_all(store.pool()).await?
+    };
     let mut seen = std::collections::HashSet::new();
     Ok(exact
         .into_iter()

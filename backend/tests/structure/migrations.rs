@@ -104,7 +104,14 @@ fn both_engines_have_the_same_migration_files() {
 async fn both_engines_migrate_to_the_same_tables_columns_and_indexes() {
     wns::testing::init_logs();
     let (lite_db, pg_db) = (TestDb::new(Backend::Sqlite).await, TestDb::new(Backend::Postgres).await);
-    let (lite, pg) = (sqlite_schema(&lite_db.store(1).await).await, postgres_schema(&pg_db.store(1).await).await);
+    let (mut lite, mut pg) =
+        (sqlite_schema(&lite_db.store(1).await).await, postgres_schema(&pg_db.store(1).await).await);
+    // The one structure that differs on purpose: the item search's trigram index (migration
+    // 0018) is an FTS5 table and its shadow tables on SQLite, a GIN index on PostgreSQL.
+    assert!(lite.0.iter().any(|(t, _, _)| t == "netsuite_items_grams"), "{:?}", lite.0);
+    assert!(pg.1.contains(&("netsuite_items_search_grams".to_string(), false)), "{:?}", pg.1);
+    lite.0.retain(|(t, _, _)| !t.starts_with("netsuite_items_grams"));
+    pg.1.remove(&("netsuite_items_search_grams".to_string(), false));
     assert!(
         lite.0.iter().any(|(t, c, _)| t == "jobs" && c == "entity_key"),
         "the reader sees the schema: {:?}",
