@@ -215,6 +215,32 @@ fn an_unreachable_database_is_named_with_its_cause_within_seconds() {
     assert!(stderr.contains("authentication failed: role \"nosuchuser\" does not exist"), "{stderr}");
 }
 
+/// Managed PostgreSQL services require TLS: `?sslmode=require` connects (the test server, Debian's,
+/// has TLS on with its snakeoil certificate; a throwaway cluster has it off, and then the server's
+/// refusal is reported). Without sqlx's TLS feature this failed with "SQLx was built without TLS
+/// support" whatever the server.
+#[test]
+fn postgresql_over_tls_connects() {
+    let pg = std::env::var("WNS_TEST_PG").expect("WNS_TEST_PG: `cargo xtask test` sets it");
+    let sep = if pg.contains('?') { '&' } else { '?' };
+    let dir = empty_dir("pg-tls");
+    let out = wns(&dir).arg("check").env("DATABASE_URL", format!("{pg}{sep}sslmode=require")).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!text.contains("without TLS support"), "{text}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ssl: String = rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&pg).await.unwrap();
+        sqlx::query_scalar("show ssl").fetch_one(&mut c).await.unwrap()
+    });
+    if ssl == "on" {
+        assert!(text.contains("ok   database: postgres answers"), "{text}");
+    } else {
+        // A throwaway cluster without a certificate: the server's refusal is what is reported.
+        assert!(!text.contains("ok   database"), "{text}");
+    }
+}
+
 /// `wns check` against the two simulators: NetSuite answers and accepts the credentials (or says in
 /// NetSuite's words why not), the store accepts the keys, and the missing webhooks are named.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
