@@ -1,4 +1,4 @@
-//! `cargo xtask demo | test | bench <name>`: the one entry point for people and CI.
+//! `cargo xtask demo | test | bench <name> | wp`: the one entry point for people and CI.
 //!
 //! Each command first brings in what the machine lacks (Debian packages with apt-get when
 //! running as root, otherwise it stops and prints the exact command), saying so in one line
@@ -7,6 +7,7 @@
 mod pg;
 mod schemathesis;
 mod setup;
+mod wp;
 
 use std::process::{Command, ExitCode};
 
@@ -30,8 +31,9 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(args.get(1).map(String::as_str), &args[2.min(args.len())..]),
         Some("fuzz-api") => schemathesis::run_against_live_backend(),
+        Some("wp") => wp::serve(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api");
+            eprintln!("usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api | wp [--hpos]");
             eprintln!("benchmarks: {}", BENCHES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "));
             return ExitCode::from(2);
         }
