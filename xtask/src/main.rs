@@ -32,8 +32,11 @@ fn main() -> ExitCode {
         Some("bench") => bench(args.get(1).map(String::as_str), &args[2.min(args.len())..]),
         Some("fuzz-api") => schemathesis::run_against_live_backend(),
         Some("wp") => wp::serve(&args[1..]),
+        Some("test-php") => php_tests(),
         _ => {
-            eprintln!("usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api | wp [--hpos]");
+            eprintln!(
+                "usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api | wp [--hpos] | test-php"
+            );
             eprintln!("benchmarks: {}", BENCHES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "));
             return ExitCode::from(2);
         }
@@ -67,14 +70,64 @@ fn test(extra: &[String]) -> Result<()> {
     let (passed, failed) =
         run_counting(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
     drop(pg);
+    let php = php_tests();
     let fuzzed = schemathesis::run_against_live_backend();
     // One closing line over every test binary (cargo's own last line is only the last binary's).
     println!("tests: {passed} passed, {failed} failed");
     if failed > 0 || passed == 0 {
         bail!("{failed} tests failed, {passed} passed");
     }
+    php?;
     fuzzed?;
-    say("all tests passed, and schemathesis found nothing");
+    say("all tests passed, the PHP tests against the real WooCommerce too, and schemathesis found nothing");
+    Ok(())
+}
+
+/// The `wns-sync` plugin's PHPUnit tests against a real WordPress + WooCommerce 7.9, once with
+/// posts-stored orders and once with HPOS. The token test runs `wns verify-token`: the binary
+/// `cargo test --workspace` has just built.
+fn php_tests() -> Result<()> {
+    let started = std::time::Instant::now();
+    let wns = pg::target_dir().join("debug").join("wns");
+    if !wns.is_file() {
+        say("building wns for the PHP tests (they check tokens with `wns verify-token`)");
+        run(cargo().args(["build", "--quiet", "--package", "wns", "--bin", "wns"]))?;
+    }
+    let phpunit_xml = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wp-plugin/tests/phpunit.xml");
+    for hpos in [false, true] {
+        let store = wp::TestStore::start(hpos)?;
+        say(&format!(
+            "running the wns-sync PHP tests (phpunit) against {} ({} orders)",
+            store.url,
+            if hpos { "HPOS" } else { "posts-stored" }
+        ));
+        let result = run(Command::new("phpunit")
+            .arg("-c")
+            .arg(&phpunit_xml)
+            .env("WNS_WP_STORE", store.info_file())
+            .env("WNS_BIN", &wns));
+        if result.is_err() {
+            let kept = pg::target_dir()
+                .join("xtask-wp")
+                .join(format!("failed-{}-debug.log", if hpos { "hpos" } else { "posts" }));
+            if std::fs::copy(store.dir.join("debug.log"), &kept).is_ok() {
+                say(&format!("WordPress's log of that store is kept in {}", kept.display()));
+            }
+        }
+        drop(store);
+        result.with_context(|| {
+            format!(
+                "the wns-sync PHP tests failed on the {} store; run them by hand: `cargo xtask wp{}`, then `WNS_WP_STORE=<its store.json> WNS_BIN={} phpunit -c wp-plugin/tests/phpunit.xml`",
+                if hpos { "HPOS" } else { "posts-stored" },
+                if hpos { " --hpos" } else { "" },
+                wns.display()
+            )
+        })?;
+    }
+    say(&format!(
+        "the PHP tests against the real WordPress + WooCommerce added {:.0} s",
+        started.elapsed().as_secs_f64()
+    ));
     Ok(())
 }
 

@@ -48,6 +48,8 @@ switch ( $wns_phase ) {
 	case 'plugins':
 		wns_check( activate_plugin( 'woocommerce/woocommerce.php' ), 'activating WooCommerce' );
 		WC_Install::install();
+		// Else the first admin page within 30 s redirects to WooCommerce's setup wizard.
+		delete_transient( '_wc_activation_redirect' );
 		update_option( 'woocommerce_onboarding_profile', array( 'skipped' => true ) );
 		update_option( 'woocommerce_task_list_hidden', 'yes' );
 		update_option( 'woocommerce_show_marketplace_suggestions', 'no' );
