@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(args.get(1).map(String::as_str), &args[2.min(args.len())..]),
         Some("fuzz-api") => schemathesis::run_against_live_backend(),
         Some("wp") => wp::serve(&args[1..]),
-        Some("test-php") => php_tests(),
+        Some("test-php") => php_tests(true),
         _ => {
             eprintln!(
                 "usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api | wp [--hpos] | test-php"
@@ -70,7 +70,7 @@ fn test(extra: &[String]) -> Result<()> {
     let (passed, failed) =
         run_counting(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
     drop(pg);
-    let php = php_tests();
+    let php = php_tests(false);
     let fuzzed = schemathesis::run_against_live_backend();
     // One closing line over every test binary (cargo's own last line is only the last binary's).
     println!("tests: {passed} passed, {failed} failed");
@@ -84,14 +84,27 @@ fn test(extra: &[String]) -> Result<()> {
 }
 
 /// The `wns-sync` plugin's PHPUnit tests against a real WordPress + WooCommerce 7.9, once with
-/// posts-stored orders and once with HPOS. The token test runs `wns verify-token`: the binary
-/// `cargo test --workspace` has just built.
-fn php_tests() -> Result<()> {
+/// posts-stored orders and once with HPOS. They run `wns verify-token` (the backend's own token
+/// check) and `woo-sim` (to compare answers): inside `cargo xtask test` the binaries that
+/// `cargo test --workspace` has just built, for `cargo xtask test-php` built here.
+fn php_tests(build: bool) -> Result<()> {
     let started = std::time::Instant::now();
     let wns = pg::target_dir().join("debug").join("wns");
-    if !wns.is_file() {
-        say("building wns for the PHP tests (they check tokens with `wns verify-token`)");
-        run(cargo().args(["build", "--quiet", "--package", "wns", "--bin", "wns"]))?;
+    let woo_sim = pg::target_dir().join("debug").join("woo-sim");
+    if build || !wns.is_file() || !woo_sim.is_file() {
+        say("building wns and woo-sim for the PHP tests (cargo build)");
+        run(cargo().args([
+            "build",
+            "--quiet",
+            "--package",
+            "wns",
+            "--bin",
+            "wns",
+            "--package",
+            "wns-sim",
+            "--bin",
+            "woo-sim",
+        ]))?;
     }
     let phpunit_xml = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wp-plugin/tests/phpunit.xml");
     for hpos in [false, true] {
@@ -105,7 +118,8 @@ fn php_tests() -> Result<()> {
             .arg("-c")
             .arg(&phpunit_xml)
             .env("WNS_WP_STORE", store.info_file())
-            .env("WNS_BIN", &wns));
+            .env("WNS_BIN", &wns)
+            .env("WNS_WOO_SIM", &woo_sim));
         if result.is_err() {
             let kept = pg::target_dir()
                 .join("xtask-wp")
@@ -117,10 +131,11 @@ fn php_tests() -> Result<()> {
         drop(store);
         result.with_context(|| {
             format!(
-                "the wns-sync PHP tests failed on the {} store; run them by hand: `cargo xtask wp{}`, then `WNS_WP_STORE=<its store.json> WNS_BIN={} phpunit -c wp-plugin/tests/phpunit.xml`",
+                "the wns-sync PHP tests failed on the {} store; run them by hand: `cargo xtask wp{}`, then `WNS_WP_STORE=<its store.json> WNS_BIN={} WNS_WOO_SIM={} phpunit -c wp-plugin/tests/phpunit.xml`",
                 if hpos { "HPOS" } else { "posts-stored" },
                 if hpos { " --hpos" } else { "" },
-                wns.display()
+                wns.display(),
+                woo_sim.display()
             )
         })?;
     }
