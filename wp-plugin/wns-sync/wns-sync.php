@@ -27,6 +27,7 @@ define( 'WNS_SYNC_DB_VERSION_OPTION', 'wns_sync_db_version' );
 require_once __DIR__ . '/includes/class-wns-settings.php';
 require_once __DIR__ . '/includes/class-wns-token.php';
 require_once __DIR__ . '/includes/class-wns-stock.php';
+require_once __DIR__ . '/includes/class-wns-screens.php';
 
 register_activation_hook( __FILE__, array( 'WNS_Stock', 'install' ) );
 
@@ -53,4 +54,5 @@ add_filter( 'woocommerce_rest_is_request_to_rest_api', array( 'WNS_Stock', 'use_
 
 if ( is_admin() ) {
 	WNS_Settings::init();
+	WNS_Screens::init();
 }
