@@ -33,9 +33,10 @@ fn main() -> ExitCode {
         Some("fuzz-api") => schemathesis::run_against_live_backend(),
         Some("wp") => wp::serve(&args[1..]),
         Some("test-php") => php_tests(true),
+        Some("plugin") => wp::zip(),
         _ => {
             eprintln!(
-                "usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api | wp [--hpos] | test-php"
+                "usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api | wp [--hpos] | test-php | plugin"
             );
             eprintln!("benchmarks: {}", BENCHES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "));
             return ExitCode::from(2);

@@ -440,3 +440,35 @@ fn http_status(port: u16, path: &str) -> Result<u16> {
     let text = String::from_utf8_lossy(&head);
     text.get(9..12).and_then(|c| c.parse().ok()).context("not an HTTP answer")
 }
+
+/// `cargo xtask plugin`: `target/wns-sync.zip`, installable from WordPress's "Upload Plugin", with
+/// the widget's files when `wp-plugin/wns-sync/assets/pkg/` holds them (else the plugin shows its
+/// notice on its screens).
+pub fn zip() -> Result<()> {
+    if !crate::setup::have("zip") {
+        apt_install(&["zip"], "packing the WordPress plugin")?;
+    }
+    let plugin = repo_dir().join("wp-plugin");
+    let out = target_dir().join("wns-sync.zip");
+    fs::create_dir_all(target_dir())?;
+    let _ = fs::remove_file(&out);
+    crate::run(
+        Command::new("zip")
+            .args(["-q", "-r", "-X"])
+            .arg(&out)
+            .arg("wns-sync")
+            .args(["-x", "*/.*", "*~"])
+            .current_dir(&plugin),
+    )?;
+    let widget = plugin.join("wns-sync/assets/pkg").join("wns_widget_bg.wasm").is_file();
+    say(&format!(
+        "{} written{}",
+        out.display(),
+        if widget {
+            " with the widget"
+        } else {
+            " without the widget (not built yet: wp-plugin/wns-sync/assets/pkg/ is empty); its screens show a notice"
+        }
+    ));
+    Ok(())
+}
