@@ -84,8 +84,8 @@ fn test(extra: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The `wns-sync` plugin's PHPUnit tests against a real WordPress + WooCommerce 7.9, once with
-/// posts-stored orders and once with HPOS. They run `wns verify-token` (the backend's own token
+/// The `wns-sync` plugin's PHPUnit tests and the backend's `real_store` tests against a real
+/// WordPress + WooCommerce 7.9, once with posts-stored orders and once with HPOS. They run `wns verify-token` (the backend's own token
 /// check) and `woo-sim` (to compare answers): inside `cargo xtask test` the binaries that
 /// `cargo test --workspace` has just built, for `cargo xtask test-php` built here.
 fn php_tests(build: bool) -> Result<()> {
@@ -111,16 +111,21 @@ fn php_tests(build: bool) -> Result<()> {
     for hpos in [false, true] {
         let store = wp::TestStore::start(hpos)?;
         say(&format!(
-            "running the wns-sync PHP tests (phpunit) against {} ({} orders)",
+            "against {} ({} orders): the backend's WooCommerce client (cargo test --test real_store -- --ignored), then the wns-sync PHP tests (phpunit)",
             store.url,
             if hpos { "HPOS" } else { "posts-stored" }
         ));
-        let result = run(Command::new("phpunit")
-            .arg("-c")
-            .arg(&phpunit_xml)
-            .env("WNS_WP_STORE", store.info_file())
-            .env("WNS_BIN", &wns)
-            .env("WNS_WOO_SIM", &woo_sim));
+        let rust = run(cargo()
+            .args(["test", "--quiet", "--workspace", "--test", "real_store", "--", "--ignored"])
+            .env("WNS_REAL_WOO", store.info_file()));
+        let result = rust.and_then(|()| {
+            run(Command::new("phpunit")
+                .arg("-c")
+                .arg(&phpunit_xml)
+                .env("WNS_WP_STORE", store.info_file())
+                .env("WNS_BIN", &wns)
+                .env("WNS_WOO_SIM", &woo_sim))
+        });
         if result.is_err() {
             let kept = pg::target_dir()
                 .join("xtask-wp")
@@ -132,7 +137,7 @@ fn php_tests(build: bool) -> Result<()> {
         drop(store);
         result.with_context(|| {
             format!(
-                "the wns-sync PHP tests failed on the {} store; run them by hand: `cargo xtask wp{}`, then `WNS_WP_STORE=<its store.json> WNS_BIN={} WNS_WOO_SIM={} phpunit -c wp-plugin/tests/phpunit.xml`",
+                "the tests against the real {} store failed; run them by hand: `cargo xtask wp{}`, then `WNS_REAL_WOO=<its store.json> cargo test --workspace --test real_store -- --ignored` and `WNS_WP_STORE=<its store.json> WNS_BIN={} WNS_WOO_SIM={} phpunit -c wp-plugin/tests/phpunit.xml`",
                 if hpos { "HPOS" } else { "posts-stored" },
                 if hpos { " --hpos" } else { "" },
                 wns.display(),
@@ -141,7 +146,7 @@ fn php_tests(build: bool) -> Result<()> {
         })?;
     }
     say(&format!(
-        "the PHP tests against the real WordPress + WooCommerce added {:.0} s",
+        "the tests against the real WordPress + WooCommerce (two stores) added {:.0} s",
         started.elapsed().as_secs_f64()
     ));
     Ok(())
