@@ -3,8 +3,13 @@
 //! them there. Ignored in a plain `cargo test`: `cargo xtask test` (and `cargo xtask test-php`)
 //! start the store and run these with `--ignored` and `WNS_REAL_WOO` = the store's store.json.
 
+use std::sync::{Arc, Mutex};
+
+use axum::{Router, body::Bytes, http::HeaderMap, routing::post};
 use serde_json::Value;
-use wns::woo::{WooClient, WooSettings, catalog::StockDelta};
+use wns::woo::{WooClient, WooSettings, catalog::StockDelta, webhook::signature_valid};
+
+const WEBHOOK_SECRET: &str = "wns-test-webhook-secret";
 
 fn real_store() -> (Value, WooClient) {
     let file = std::env::var("WNS_REAL_WOO")
@@ -15,7 +20,7 @@ fn real_store() -> (Value, WooClient) {
         base_url: text("url"),
         consumer_key: text("consumer_key"),
         consumer_secret: text("consumer_secret").into(),
-        webhook_secret: "wns-test-webhook-secret".into(),
+        webhook_secret: WEBHOOK_SECRET.into(),
         webhook_max_body_bytes: 2 * 1024 * 1024,
         public_url: "http://127.0.0.1:9".into(),
         sweep_every_secs: 300,
@@ -74,4 +79,76 @@ async fn the_atomic_stock_route_applies_once_and_fails_item_by_item() {
     assert!(again[0].replayed);
     assert_eq!(again[0].result, Ok(before - 2));
     assert_eq!(woo.product(id(&info, "WNS-POSTER")).await.unwrap().stock_quantity, Some(before - 2));
+}
+
+/// Every request a receiver on a loopback port got: its headers and body.
+type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
+
+async fn receiver() -> (String, Received) {
+    let got: Received = Arc::default();
+    let keep = got.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: Bytes| async move {
+            keep.lock().unwrap().push((headers, body));
+            "ok"
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+/// Runs WooCommerce's Action Scheduler queue once, as WP-Cron would: deliveries are queued.
+fn run_action_scheduler(info: &Value) {
+    let wp_load = format!("{}wp-load.php", info["path"].as_str().unwrap());
+    let out = std::process::Command::new("php")
+        .arg("-r")
+        .arg(format!(
+            "$_SERVER['HTTP_HOST'] = '127.0.0.1'; require {wp_load:?}; ActionScheduler_QueueRunner::instance()->run();"
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "running the Action Scheduler queue: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a real store: cargo xtask test-php"]
+async fn a_webhook_is_created_pinged_unsigned_and_delivers_signed_through_action_scheduler() {
+    let (info, woo) = real_store();
+    let (url, got) = receiver().await;
+    let hook = woo.create_webhook("product.updated", &url).await.unwrap();
+    assert_eq!((hook.status.as_str(), hook.topic.as_str()), ("active", "product.updated"));
+    {
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 1, "the creation ping, synchronous");
+        let (headers, body) = &got[0];
+        assert_eq!(std::str::from_utf8(body).unwrap(), format!("webhook_id={}", hook.id));
+        assert!(headers.get("x-wc-webhook-signature").is_none(), "the ping is not signed: {headers:?}");
+    }
+    assert!(woo.webhooks().await.unwrap().iter().any(|w| w.id == hook.id && w.delivery_url == url));
+
+    let poster = id(&info, "WNS-POSTER");
+    let key = format!("rust-hook-{}", uuid::Uuid::new_v4());
+    woo.adjust_stock(&[StockDelta { sku: "WNS-POSTER".into(), delta: 1, idempotency_key: key }]).await.unwrap();
+    let queued = got.lock().unwrap().len();
+    assert_eq!(queued, 1, "deliveries wait for the Action Scheduler queue");
+    tokio::task::spawn_blocking(move || run_action_scheduler(&info)).await.unwrap();
+
+    let got = got.lock().unwrap();
+    let deliveries: Vec<_> = got
+        .iter()
+        .filter(|(h, _)| h.get("x-wc-webhook-id").and_then(|v| v.to_str().ok()) == Some(&hook.id.to_string()))
+        .filter(|(h, _)| h.get("x-wc-webhook-signature").is_some())
+        .collect();
+    assert!(!deliveries.is_empty(), "no signed delivery after the queue ran: {got:?}");
+    let (headers, body) = deliveries[0];
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(header("x-wc-webhook-topic"), "product.updated");
+    assert_eq!(header("x-wc-webhook-resource"), "product");
+    assert!(header("user-agent").starts_with("WooCommerce/7.9.0 Hookshot (WordPress/6.1"), "{headers:?}");
+    assert!(signature_valid(&WEBHOOK_SECRET.into(), body, &header("x-wc-webhook-signature")), "signature");
+    let product: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(product["id"].as_u64(), Some(poster));
 }
