@@ -64,6 +64,14 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysCommand,
     },
+    /// Check a WordPress user token (read from standard input) the way `/api/v1` does, against
+    /// `[api]` (jwt_secret, sites, leeway_secs): prints who it is and what it may do, or why it is
+    /// refused (exit status 1).
+    VerifyToken {
+        /// Check at this Unix time (seconds) instead of now.
+        #[arg(long, value_name = "UNIX_SECS")]
+        at: Option<u64>,
+    },
     /// Run everything on the embedded default with generated traffic; open the printed URL.
     Demo {
         /// Run this many seconds, print a summary and exit 0 (default: until Ctrl-C).
@@ -213,6 +221,28 @@ async fn healthcheck(settings: &Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn verify_token(settings: &Settings, at: Option<u64>) -> anyhow::Result<ExitCode> {
+    use std::io::Read;
+    let mut token = String::new();
+    std::io::stdin().read_to_string(&mut token)?;
+    let now = at.unwrap_or_else(|| (clock::system().now() / 1000).max(0) as u64);
+    match crate::api::auth::user_caller(&settings.api, token.trim(), now) {
+        Ok(caller) => {
+            let caps: Vec<&str> = caller.caps.iter().map(|c| c.as_str()).collect();
+            println!(
+                "accepted: {} may {}",
+                caller.who,
+                if caps.is_empty() { "nothing".into() } else { caps.join(",") }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("refused: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 fn when(ms: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
         .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
@@ -273,6 +303,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Map { sku, item } => return map(&settings, &sku, &item).await,
         Command::Report { date, format } => return report(&settings, date.as_deref(), &format).await,
         Command::Healthcheck => return healthcheck(&settings).await,
+        Command::VerifyToken { at } => return verify_token(&settings, at),
         Command::Check | Command::Demo { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)

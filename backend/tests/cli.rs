@@ -42,6 +42,50 @@ fn check_with_no_configuration_uses_the_embedded_default_and_says_so() {
 }
 
 #[test]
+fn verify_token_accepts_the_plugins_token_and_says_why_it_refuses_others() {
+    let dir = empty_dir("verify-token");
+    let secret = "a-shared-secret-of-32-characters-or-more";
+    std::fs::write(
+        dir.join("wns.toml"),
+        format!("[api]\njwt_secret = \"{secret}\"\nsites = [\"https://shop.example\"]\n"),
+    )
+    .unwrap();
+    let sign = |secret: &str, iat: u64, life: u64| {
+        let claims = serde_json::json!({
+            "iss": "https://shop.example", "sub": "7", "name": "Sam", "aud": "wns",
+            "caps": ["view", "map_skus"], "iat": iat, "exp": iat + life,
+        });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    let verify = |token: &str, at: u64| {
+        let mut child = wns(&dir)
+            .args(["verify-token", "--at", &at.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let now = 1_800_000_000;
+    let (ok, out) = verify(&sign(secret, now, 900), now + 10);
+    assert!(ok, "{out}");
+    assert_eq!(out.trim(), "accepted: user:https://shop.example#7 (Sam) may view,map_skus");
+    let (ok, out) = verify(&sign("another-secret-of-32-characters-or-more", now, 900), now + 10);
+    assert!(!ok && out.contains("signature does not verify"), "{out}");
+    let (ok, out) = verify(&sign(secret, now, 900), now + 900 + 31);
+    assert!(!ok && out.contains("expired"), "{out}");
+    let (ok, out) = verify(&sign(secret, now, 3600), now + 10);
+    assert!(!ok && out.contains("longer than 900 s"), "{out}");
+}
+
+#[test]
 fn a_bad_configuration_fails_with_the_key_and_how_to_fix_it() {
     let dir = empty_dir("badconfig");
     std::fs::write(dir.join("wns.toml"), "[queue]\nworkers = 0\n").unwrap();

@@ -1,4 +1,4 @@
-//! `cargo xtask demo | test | bench <name> | container`: the one entry point for people and CI.
+//! `cargo xtask demo | test | bench <name> | container | wp`: the one entry point for people and CI.
 //!
 //! Each command first brings in what the machine lacks (Debian packages with apt-get when
 //! running as root, otherwise it stops and prints the exact command), saying so in one line
@@ -8,6 +8,7 @@ mod container;
 mod pg;
 mod schemathesis;
 mod setup;
+mod wp;
 
 use std::process::{Command, ExitCode};
 
@@ -32,8 +33,13 @@ fn main() -> ExitCode {
         Some("bench") => bench(args.get(1).map(String::as_str), &args[2.min(args.len())..]),
         Some("fuzz-api") => schemathesis::run_against_live_backend(),
         Some("container") => setup::build_tools().and_then(|()| container::check(&root(), "production")),
+        Some("wp") => wp::serve(&args[1..]),
+        Some("test-php") => php_tests(true),
+        Some("plugin") => wp::zip(),
         _ => {
-            eprintln!("usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api | container");
+            eprintln!(
+                "usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api | container | wp [--hpos] | test-php | plugin"
+            );
             eprintln!("benchmarks: {}", BENCHES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "));
             return ExitCode::from(2);
         }
@@ -68,14 +74,84 @@ fn test(extra: &[String]) -> Result<()> {
     let (passed, failed) =
         run_counting(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
     drop(pg);
+    let php = php_tests(false);
     let fuzzed = schemathesis::run_against_live_backend();
     // One closing line over every test binary (cargo's own last line is only the last binary's).
     println!("tests: {passed} passed, {failed} failed");
     if failed > 0 || passed == 0 {
         bail!("{failed} tests failed, {passed} passed");
     }
+    php?;
     fuzzed?;
-    say("all tests passed, and schemathesis found nothing");
+    say("all tests passed, the PHP tests against the real WooCommerce too, and schemathesis found nothing");
+    Ok(())
+}
+
+/// The `wns-sync` plugin's PHPUnit tests and the backend's `real_store` tests against a real
+/// WordPress + WooCommerce 7.9, once with posts-stored orders and once with HPOS. They run `wns verify-token` (the backend's own token
+/// check) and `woo-sim` (to compare answers): inside `cargo xtask test` the binaries that
+/// `cargo test --workspace` has just built, for `cargo xtask test-php` built here.
+fn php_tests(build: bool) -> Result<()> {
+    let started = std::time::Instant::now();
+    let wns = pg::target_dir().join("debug").join("wns");
+    let woo_sim = pg::target_dir().join("debug").join("woo-sim");
+    if build || !wns.is_file() || !woo_sim.is_file() {
+        say("building wns and woo-sim for the PHP tests (cargo build)");
+        run(cargo().args([
+            "build",
+            "--quiet",
+            "--package",
+            "wns",
+            "--bin",
+            "wns",
+            "--package",
+            "wns-sim",
+            "--bin",
+            "woo-sim",
+        ]))?;
+    }
+    let phpunit_xml = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wp-plugin/tests/phpunit.xml");
+    for hpos in [false, true] {
+        let store = wp::TestStore::start(hpos)?;
+        say(&format!(
+            "against {} ({} orders): the backend's WooCommerce client (cargo test --test real_store -- --ignored), then the wns-sync PHP tests (phpunit)",
+            store.url,
+            if hpos { "HPOS" } else { "posts-stored" }
+        ));
+        let rust = run(cargo()
+            .args(["test", "--quiet", "--workspace", "--test", "real_store", "--", "--ignored"])
+            .env("WNS_REAL_WOO", store.info_file()));
+        let result = rust.and_then(|()| {
+            run(Command::new("phpunit")
+                .arg("-c")
+                .arg(&phpunit_xml)
+                .env("WNS_WP_STORE", store.info_file())
+                .env("WNS_BIN", &wns)
+                .env("WNS_WOO_SIM", &woo_sim))
+        });
+        if result.is_err() {
+            let kept = pg::target_dir()
+                .join("xtask-wp")
+                .join(format!("failed-{}-debug.log", if hpos { "hpos" } else { "posts" }));
+            if std::fs::copy(store.dir.join("debug.log"), &kept).is_ok() {
+                say(&format!("WordPress's log of that store is kept in {}", kept.display()));
+            }
+        }
+        drop(store);
+        result.with_context(|| {
+            format!(
+                "the tests against the real {} store failed; run them by hand: `cargo xtask wp{}`, then `WNS_REAL_WOO=<its store.json> cargo test --workspace --test real_store -- --ignored` and `WNS_WP_STORE=<its store.json> WNS_BIN={} WNS_WOO_SIM={} phpunit -c wp-plugin/tests/phpunit.xml`",
+                if hpos { "HPOS" } else { "posts-stored" },
+                if hpos { " --hpos" } else { "" },
+                wns.display(),
+                woo_sim.display()
+            )
+        })?;
+    }
+    say(&format!(
+        "the tests against the real WordPress + WooCommerce (two stores) added {:.0} s",
+        started.elapsed().as_secs_f64()
+    ));
     Ok(())
 }
 

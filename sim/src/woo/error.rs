@@ -37,7 +37,7 @@ impl WooError {
     }
 
     pub fn no_route() -> WooError {
-        WooError::new(404, "rest_no_route", "No route was found matching the URL and request method")
+        WooError::new(404, "rest_no_route", "No route was found matching the URL and request method.")
     }
 
     /// `rest_invalid_param` with WordPress' `params` and `details` (WP 5.5+).

@@ -233,6 +233,9 @@ impl<'de> Deserialize<'de> for OJson {
 
 struct OJsonVisitor;
 
+/// serde_json's private name for a number kept as text (`arbitrary_precision`).
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
 impl<'de> Visitor<'de> for OJsonVisitor {
     type Value = OJson;
 
@@ -286,7 +289,14 @@ impl<'de> Visitor<'de> for OJsonVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OJson, A::Error> {
         let mut pairs: Vec<(String, OJson)> = Vec::new();
-        while let Some((k, v)) = map.next_entry::<String, OJson>()? {
+        while let Some(k) = map.next_key::<String>()? {
+            // With serde_json's `arbitrary_precision` (on in this workspace) a number that is not
+            // an integer, such as 3.0 or 12.50, arrives as this one-entry map holding its text.
+            if k == NUMBER_TOKEN && pairs.is_empty() {
+                let text: String = map.next_value()?;
+                return text.parse::<serde_json::Number>().map(OJson::Num).map_err(de::Error::custom);
+            }
+            let v: OJson = map.next_value()?;
             // PHP arrays keep the first position of a repeated key and the last value.
             match pairs.iter_mut().find(|(key, _)| *key == k) {
                 Some(slot) => slot.1 = v,
@@ -309,6 +319,16 @@ mod tests {
             r#"{"name":"Tee \u2013 Blue &amp; Red","url":"http:\/\/x\/y"}"#
         );
         assert_eq!(String::from_utf8(to_php_json("😀")).unwrap(), r#""\ud83d\ude00""#);
+    }
+
+    #[test]
+    fn decimals_are_numbers_like_php_floats() {
+        let v = OJson::parse(br#"{"a":3.0,"b":12.50,"c":1.5,"d":7}"#).unwrap();
+        assert_eq!(v.get("a").and_then(OJson::as_i64), Some(3));
+        assert_eq!(v.get("c").and_then(OJson::as_i64), None);
+        assert!(matches!(v.get("b"), Some(OJson::Num(_))), "{v:?}");
+        assert_eq!(v.get("d").and_then(OJson::as_i64), Some(7));
+        assert_eq!(to_php_json(&v), br#"{"a":3.0,"b":12.50,"c":1.5,"d":7}"#);
     }
 
     #[test]

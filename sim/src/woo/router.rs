@@ -93,11 +93,12 @@ fn build(sim: &WooSim, method: Method, uri: &Uri, headers: HeaderMap, body: &Byt
     } else if !body.is_empty() && (content_type.contains("json") || content_type.is_empty()) {
         match OJson::parse(body) {
             Ok(v) => json = Some(v),
-            Err(e) if content_type.contains("json") => {
+            Err(_) if content_type.contains("json") => {
                 let data = OJson::obj([
                     ("status", OJson::int(400)),
                     ("json_error_code", OJson::int(4)),
-                    ("json_error_message", OJson::Str(format!("Syntax error ({e})"))),
+                    // PHP's json_last_error_msg(): no position, no detail.
+                    ("json_error_message", OJson::str("Syntax error")),
                 ]);
                 return Err((WooError::with_data(400, "rest_invalid_json", "Invalid JSON body passed.", data), base));
             }
@@ -308,9 +309,23 @@ fn root_index(base: &str, offset_minutes: i32, wns_plugin: bool) -> OJson {
 }
 
 /// `GET /wp-json/wns/v1`: WordPress's namespace index, as every registered namespace has one.
+/// The plugin registers three routes; the token route is for browsers (cookie + nonce) and is not
+/// simulated.
 fn wns_namespace_index() -> OJson {
-    let route = OJson::obj([("namespace", OJson::str("wns/v1")), ("methods", OJson::Arr(vec![OJson::str("POST")]))]);
-    OJson::obj([("namespace", OJson::str("wns/v1")), ("routes", OJson::obj([("/wns/v1/stock/adjust", route)]))])
+    let route = |method: &str| {
+        OJson::obj([("namespace", OJson::str("wns/v1")), ("methods", OJson::Arr(vec![OJson::str(method)]))])
+    };
+    OJson::obj([
+        ("namespace", OJson::str("wns/v1")),
+        (
+            "routes",
+            OJson::obj([
+                ("/wns/v1", route("GET")),
+                ("/wns/v1/token", route("POST")),
+                ("/wns/v1/stock/adjust", route("POST")),
+            ]),
+        ),
+    ])
 }
 
 fn namespace_index() -> OJson {

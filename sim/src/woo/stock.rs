@@ -66,8 +66,13 @@ fn adjust_one(store: &mut Store, item: &OJson) -> OJson {
 pub(crate) fn adjust(sim: &WooSim, req: &Req) -> Result<Reply, WooError> {
     req.require_auth("rest_forbidden", "Sorry, you are not allowed to do that.")?;
     let body = req.body();
-    let Some(items) = body.get("items").and_then(OJson::as_array) else {
-        return Err(WooError::missing_params(&["items"]));
+    // PHP decodes `{}` and `[]` alike (an empty array): an empty object is an empty batch.
+    let items = match body.get("items") {
+        Some(OJson::Obj(o)) if o.is_empty() => &[][..],
+        other => match other.and_then(OJson::as_array) {
+            Some(items) => items,
+            None => return Err(WooError::missing_params(&["items"])),
+        },
     };
     if items.len() > LIMIT {
         let message = format!("Unable to accept more than {LIMIT} items for this request.");

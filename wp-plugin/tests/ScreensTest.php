@@ -1,0 +1,120 @@
+<?php
+/**
+ * The column, meta boxes and page placeholders on the legacy and HPOS screens, and the widget's
+ * assets only there.
+ *
+ * @package wns-sync
+ */
+
+/**
+ * Screens.
+ */
+class ScreensTest extends WnsTestCase {
+
+	/** @var int */
+	private static $order_id;
+
+	/** @var string */
+	private static $jar;
+
+	public static function setUpBeforeClass(): void {
+		// A backend that is down: the screens must not care.
+		self::configure( self::SECRET, 'http://127.0.0.1:9' );
+		$order = wc_create_order( array( 'customer_id' => self::store( 'customer_id' ) ) );
+		$order->add_product( wc_get_product( self::store( 'products' )['WNS-POSTER'] ), 1 );
+		$order->calculate_totals();
+		$order->save();
+		self::$order_id = $order->get_id();
+		self::$jar      = self::login( self::store( 'admin_user' ), self::store( 'admin_password' ) );
+	}
+
+	private static function page( $path ) {
+		return self::http( 'GET', $path, array( 'cookies' => self::$jar ) );
+	}
+
+	private function order_list() {
+		return self::store( 'hpos' ) ? '/wp-admin/admin.php?page=wc-orders' : '/wp-admin/edit.php?post_type=shop_order';
+	}
+
+	private function order_edit() {
+		return self::store( 'hpos' )
+			? '/wp-admin/admin.php?page=wc-orders&action=edit&id=' . self::$order_id
+			: '/wp-admin/post.php?action=edit&post=' . self::$order_id;
+	}
+
+	public function test_order_list_has_the_column_with_the_order_id() {
+		$r = self::page( $this->order_list() );
+		$this->assertSame( 200, $r['status'] );
+		$this->assertMatchesRegularExpression( '/<th[^>]+id=[\'"]wns_sync[\'"]/', $r['body'], 'the column header' );
+		$this->assertStringContainsString( 'data-wns-order="' . self::$order_id . '"', $r['body'] );
+	}
+
+	public function test_order_edit_screen_has_the_meta_box() {
+		$r = self::page( $this->order_edit() );
+		$this->assertSame( 200, $r['status'] );
+		$this->assertStringContainsString( 'id="wns-sync-order"', $r['body'] );
+		$this->assertStringContainsString( '<div class="wns-sync-box" data-wns-order="' . self::$order_id . '">', $r['body'] );
+	}
+
+	public function test_product_list_and_edit_screen() {
+		$id = self::store( 'products' )['WNS-MUG'];
+		$r  = self::page( '/wp-admin/edit.php?post_type=product' );
+		$this->assertSame( 200, $r['status'] );
+		$this->assertMatchesRegularExpression( '/<th[^>]+id=[\'"]wns_sync[\'"]/', $r['body'] );
+		$this->assertStringContainsString( 'data-wns-product="' . $id . '"', $r['body'] );
+		$r = self::page( '/wp-admin/post.php?action=edit&post=' . $id );
+		$this->assertSame( 200, $r['status'] );
+		$this->assertStringContainsString( 'id="wns-sync-product"', $r['body'] );
+		$this->assertStringContainsString( 'data-wns-product="' . $id . '"', $r['body'] );
+	}
+
+	public function test_the_netsuite_sync_page() {
+		$r = self::page( '/wp-admin/admin.php?page=wns-sync' );
+		$this->assertSame( 200, $r['status'] );
+		$this->assertStringContainsString( 'id="wns-sync-app"', $r['body'] );
+		$customer = self::login( self::store( 'customer_user' ), self::store( 'customer_password' ) );
+		$r        = self::http( 'GET', '/wp-admin/admin.php?page=wns-sync', array( 'cookies' => $customer ) );
+		$this->assertStringNotContainsString( 'id="wns-sync-app"', $r['body'] );
+	}
+
+	public function test_without_a_built_widget_a_notice_and_no_script() {
+		foreach ( array( $this->order_list(), '/wp-admin/admin.php?page=wns-sync' ) as $path ) {
+			$r = self::page( $path );
+			$this->assertStringContainsString( 'id="wns-sync-no-widget"', $r['body'], $path );
+			$this->assertStringNotContainsString( 'wns_widget.js', $r['body'], $path );
+		}
+		$r = self::page( '/wp-admin/index.php' );
+		$this->assertSame( 200, $r['status'] );
+		$this->assertStringNotContainsString( 'wns-sync-no-widget', $r['body'], 'no notice elsewhere' );
+	}
+
+	public function test_a_built_widget_loads_only_on_its_screens() {
+		$uploads = wp_get_upload_dir();
+		$dir     = $uploads['basedir'] . '/wns-widget-test';
+		wp_mkdir_p( $dir );
+		file_put_contents( $dir . '/wns_widget.js', 'export default function () {}' );
+		file_put_contents( $dir . '/wns_widget_bg.wasm', "\0asm\1\0\0\0" );
+		$mu = WP_CONTENT_DIR . '/mu-plugins/wns-test-widget.php';
+		file_put_contents(
+			$mu,
+			"<?php add_filter( 'wns_sync_widget_location', function () { return array( " . var_export( $dir, true ) . ', ' . var_export( $uploads['baseurl'] . '/wns-widget-test', true ) . " ); } );\n"
+		);
+		try {
+			foreach ( array( $this->order_list(), $this->order_edit(), '/wp-admin/edit.php?post_type=product', '/wp-admin/admin.php?page=wns-sync' ) as $path ) {
+				$r = self::page( $path );
+				$this->assertSame( 200, $r['status'], $path );
+				$this->assertMatchesRegularExpression( '#<script type="module" src=[\'"][^\'"]+/wns-widget-test/wns_widget\.js#', $r['body'], $path );
+				$this->assertStringContainsString( 'window.wnsSync = ', $r['body'], $path );
+				$this->assertStringContainsString( 'wns_widget_bg.wasm', $r['body'], $path );
+				$this->assertStringNotContainsString( 'wns-sync-no-widget', $r['body'], $path );
+			}
+			foreach ( array( '/wp-admin/index.php', '/wp-admin/edit.php', '/wp-admin/admin.php?page=wns-sync-settings', '/wp-admin/admin.php?page=wc-settings' ) as $path ) {
+				$r = self::page( $path );
+				$this->assertSame( 200, $r['status'], $path );
+				$this->assertStringNotContainsString( 'wns_widget', $r['body'], $path );
+			}
+		} finally {
+			unlink( $mu );
+		}
+	}
+}
