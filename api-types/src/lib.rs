@@ -231,6 +231,8 @@ pub struct ExceptionView {
     pub orders_blocked: u64,
     /// The totals of those orders, one sum per currency.
     pub money_waiting: Vec<Money>,
+    /// SKUs whose stock in WooCommerce it leaves stale or wrong.
+    pub skus_stale: u64,
     pub first_seen: i64,
     pub last_seen: i64,
     pub count: i64,

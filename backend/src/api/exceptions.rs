@@ -58,8 +58,9 @@ pub(super) struct ExceptionRow {
 }
 
 impl ExceptionRow {
-    pub(super) fn view(self, waiting: &HashMap<String, Waiting>) -> ExceptionView {
-        let w = waiting.get(&self.entity_key).cloned().unwrap_or_default();
+    pub(super) fn view(self, impact: &Impact) -> ExceptionView {
+        let w = impact.orders.get(&self.entity_key).cloned().unwrap_or_default();
+        let skus_stale = impact.skus_of(&self.kind, &self.entity_key);
         let state = match (self.resolved_at, self.resolution.as_deref()) {
             (None, _) => ExceptionState::Open,
             (Some(_), Some("ignored")) => ExceptionState::Ignored,
@@ -78,6 +79,7 @@ impl ExceptionRow {
             note: self.note,
             orders_blocked: w.orders,
             money_waiting: w.money(),
+            skus_stale,
             first_seen: self.first_seen,
             last_seen: self.last_seen,
             count: self.seen,
@@ -85,11 +87,42 @@ impl ExceptionRow {
     }
 }
 
-/// Orders waiting per exception entity, and their money: each blocked `woo.order` job counts for
-/// the entity its cause is raised on (`sku:X`, `item:N`, `order:N`).
-pub(super) async fn blocked_orders(store: &Store) -> Result<HashMap<String, Waiting>, sqlx::Error> {
-    let orders = order_amounts::blocked(store, JobKind::WooOrder.as_str()).await?;
-    Ok(order_amounts::per(&orders, super::orders::entity_of_cause))
+/// What exceptions hold back: orders and their money per entity, and how many SKUs' stock is stale.
+#[derive(Default)]
+pub(super) struct Impact {
+    orders: HashMap<String, Waiting>,
+    /// SKUs whose NetSuite figure is older than `stock.stale_after_secs` (what WooCommerce shows
+    /// for them may be sold out in NetSuite).
+    stale: u64,
+}
+
+impl Impact {
+    /// Orders waiting per exception entity, and their money (each blocked `woo.order` job counts
+    /// for the entity its cause is raised on: `sku:X`, `item:N`, `order:N`), and the stale SKUs.
+    pub(super) async fn read(state: &AppState) -> Result<Impact, sqlx::Error> {
+        let store = state.queue.store();
+        let orders = order_amounts::blocked(store, JobKind::WooOrder.as_str()).await?;
+        let before = state.queue.now() - state.stock_limits.stale_after_secs as i64 * 1000;
+        let stale: i64 = sqlx::query_scalar("select count(*) from stock_items where ns_as_of < $1")
+            .bind(before)
+            .fetch_one(store.pool())
+            .await?;
+        Ok(Impact { orders: order_amounts::per(&orders, super::orders::entity_of_cause), stale: stale as u64 })
+    }
+
+    /// SKUs an exception leaves with stale or wrong stock: every stale one for the stock flow's
+    /// own `stock_stale`, its one SKU for a stock exception about a SKU, none for the rest.
+    fn skus_of(&self, kind: &str, entity: &str) -> u64 {
+        match (kind, entity) {
+            ("stock_stale", "stock") => self.stale,
+            ("stock_stale" | "stock_drift" | "stock_item_rejected" | "stock_unreadable", e)
+                if e.starts_with("sku:") =>
+            {
+                1
+            }
+            _ => 0,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -162,8 +195,8 @@ async fn list(
         .bind(limit)
         .fetch_all(state.queue.store().pool())
         .await?;
-    let blocked = blocked_orders(state.queue.store()).await?;
-    Ok(Json(rows.into_iter().map(|r| r.view(&blocked)).collect()))
+    let impact = Impact::read(&state).await?;
+    Ok(Json(rows.into_iter().map(|r| r.view(&impact)).collect()))
 }
 
 /// Open exceptions per owner, for a badge.
@@ -224,7 +257,7 @@ async fn close(
     };
     change.record_in(&mut tx, now).await?;
     tx.commit().await?;
-    Ok(one(store, id).await?.view(&blocked_orders(store).await?))
+    Ok(one(store, id).await?.view(&Impact::read(state).await?))
 }
 
 /// Closes an exception as fixed by a person (`resolve`).
@@ -299,5 +332,5 @@ async fn reopen(
     };
     change.record_in(&mut tx, now).await?;
     tx.commit().await?;
-    Ok(Json(one(store, id).await?.view(&blocked_orders(store).await?)))
+    Ok(Json(one(store, id).await?.view(&Impact::read(&state).await?)))
 }

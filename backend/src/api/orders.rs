@@ -75,8 +75,8 @@ async fn timeline(
     let attempts = state.queue.attempts_of(JobKind::WooOrder.as_str(), &JobKind::WooOrder.key(id)).await?;
     let mut entities: BTreeSet<String> = [format!("order:{id}")].into();
     entities.extend(status.blocked.as_ref().map(|b| entity_of_cause(&b.cause)));
-    let waiting = super::exceptions::blocked_orders(store).await?;
-    let exceptions = open_exceptions(store, &entities, &waiting).await?.into_values().flatten().collect();
+    let impact = super::exceptions::Impact::read(&state).await?;
+    let exceptions = open_exceptions(store, &entities, &impact).await?.into_values().flatten().collect();
     Ok(Json(OrderTimeline { status, attempts, exceptions }))
 }
 
@@ -165,7 +165,7 @@ pub async fn statuses(store: &Store, account: Option<&str>, ids: &[u64]) -> Resu
     let causes: BTreeSet<String> =
         jobs.values().filter_map(|j| j.blocked_cause.as_deref()).map(entity_of_cause).collect();
     // Only each exception's words are used here: what waits on it is not counted (a batch stays cheap).
-    let exceptions = open_exceptions(store, &causes, &HashMap::new()).await?;
+    let exceptions = open_exceptions(store, &causes, &Default::default()).await?;
     Ok(ids.iter().map(|id| status_of(*id, jobs.get(id), links.get(id), &exceptions, account)).collect())
 }
 
@@ -238,7 +238,7 @@ pub(super) fn entity_of_cause(cause: &str) -> String {
 async fn open_exceptions(
     store: &Store,
     entities: &BTreeSet<String>,
-    waiting: &HashMap<String, crate::store::order_amounts::Waiting>,
+    impact: &super::exceptions::Impact,
 ) -> Result<HashMap<String, Vec<ExceptionView>>, sqlx::Error> {
     let mut out: HashMap<String, Vec<ExceptionView>> = HashMap::new();
     if entities.is_empty() {
@@ -253,7 +253,7 @@ async fn open_exceptions(
         q = q.bind(e);
     }
     for r in q.fetch_all(store.pool()).await? {
-        out.entry(r.entity_key.clone()).or_default().push(r.view(waiting));
+        out.entry(r.entity_key.clone()).or_default().push(r.view(impact));
     }
     Ok(out)
 }

@@ -63,6 +63,17 @@ async fn board(b: Backend) -> Board {
     use rust_decimal::Decimal;
     wns::store::order_amounts::record(&store, 11, Decimal::new(1999, 2), "EUR", now).await.unwrap();
     wns::store::order_amounts::record(&store, 12, Decimal::new(501, 2), "EUR", now).await.unwrap();
+    // Three SKUs whose NetSuite figure is an hour old (past the default 900 s) and one fresh.
+    for (sku, age_ms) in [("S1", 3_600_000), ("S2", 3_600_000), ("S3", 3_600_000), ("F1", 1_000)] {
+        sqlx::query(
+            "insert into stock_items (sku, netsuite_item_id, ns_available, ns_as_of, target, updated_at) values ($1, '1', 5, $2, 5, $2)",
+        )
+        .bind(sku)
+        .bind(now - age_ms)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
     let viewer = create_key(&store, "viewer", &[Cap::View].into_iter().collect(), now).await.unwrap();
     let manager = create_key(&store, "manager", &[Cap::View, Cap::Resolve].into_iter().collect(), now).await.unwrap();
     let app = router(AppState::new(queue, Arc::new(Metrics::new())));
@@ -91,6 +102,9 @@ async fn the_board_filters_and_says_what_each_exception_holds_back(b: Backend) {
         (json!("ecommerce"), json!(2), json!("open"))
     );
     assert_eq!(sku["money_waiting"], json!([{ "currency": "EUR", "amount": "25.00" }]));
+    assert_eq!(sku["skus_stale"], json!(0));
+    let stale = all.iter().find(|e| e["kind"] == "stock_stale").unwrap();
+    assert_eq!((stale["skus_stale"].clone(), stale["orders_blocked"].clone()), (json!(3), json!(0)), "{stale}");
     assert_eq!(h.list("?owner=finance").await.len(), 1);
     assert_eq!(h.list("?kind=stock_stale").await[0]["owner"], "operations");
     assert_eq!(h.list("?entity=order:7").await.len(), 1);
