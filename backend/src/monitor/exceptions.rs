@@ -160,15 +160,17 @@ impl Exception {
         Exception { kind, entity_key: entity_key.into(), message: message.into(), fix: fix.into() }
     }
 
-    /// Records the exception inside the caller's transaction (or on its own connection).
+    /// Records the exception inside the caller's transaction (or on its own connection). The log
+    /// warns when it opens; the same exception seen again (three orders on one unmapped SKU) is
+    /// counted, and logged at debug.
     pub async fn raise_in(&self, conn: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> {
-        tracing::warn!(kind = self.kind.as_str(), entity = %self.entity_key, owner = self.kind.owner().as_str(), "{}", self.message);
-        sqlx::query(
+        let seen: i64 = sqlx::query_scalar(
             "insert into exceptions (kind, entity_key, owner, message, fix, first_seen, last_seen, seen) \
              values ($1, $2, $3, $4, $5, $6, $6, 1) \
              on conflict (kind, entity_key) where resolved_at is null do update set \
                 message = excluded.message, fix = excluded.fix, last_seen = excluded.last_seen, \
-                seen = exceptions.seen + 1",
+                seen = exceptions.seen + 1 \
+             returning seen",
         )
         .bind(self.kind.as_str())
         .bind(&self.entity_key)
@@ -176,8 +178,14 @@ impl Exception {
         .bind(&self.message)
         .bind(&self.fix)
         .bind(now)
-        .execute(conn)
+        .fetch_one(conn)
         .await?;
+        let (kind, owner) = (self.kind.as_str(), self.kind.owner().as_str());
+        if seen == 1 {
+            tracing::warn!(kind, entity = %self.entity_key, owner, "{}", self.message);
+        } else {
+            tracing::debug!(kind, entity = %self.entity_key, owner, seen, "{}", self.message);
+        }
         Ok(())
     }
 

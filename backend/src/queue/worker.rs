@@ -150,8 +150,10 @@ impl Worker {
             match &outcome {
                 Outcome::Done => tracing::debug!("done"),
                 Outcome::Retry { error } | Outcome::RetryAfter { error, .. } => tracing::warn!(%error, "will retry"),
+                // Waiting for a person is tracked as an exception with an owner (the board, the
+                // daily report); the log says it once, without raising an engineer's alarm.
                 Outcome::Blocked { owner, cause, error } => {
-                    tracing::warn!(owner = owner.as_str(), %cause, %error, "blocked")
+                    tracing::info!(owner = owner.as_str(), %cause, %error, "blocked")
                 }
                 Outcome::Dead { error } => tracing::error!(%error, "dead"),
             }

@@ -50,8 +50,12 @@ pub async fn run_background(
                 match health::ensure_webhooks(&client, queue.store(), &settings.delivery_url(), now).await {
                     Ok(r) => {
                         heartbeat.ok();
-                        if !r.created.is_empty() || !r.reenabled.is_empty() {
-                            tracing::warn!(created = ?r.created, reenabled = ?r.reenabled, "WooCommerce webhooks repaired");
+                        // Creating what is missing is routine (a new store, the first start); a webhook
+                        // WooCommerce had disabled lost deliveries, and its exception says so.
+                        if !r.reenabled.is_empty() {
+                            tracing::warn!(created = ?r.created, reenabled = ?r.reenabled, "WooCommerce webhooks re-enabled");
+                        } else if !r.created.is_empty() {
+                            tracing::info!(created = ?r.created, "WooCommerce webhooks created");
                         }
                         if !r.watching.is_empty() || !r.reenabled.is_empty() {
                             next_check = tokio::time::Instant::now() + watching_every;
