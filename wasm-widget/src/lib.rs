@@ -2,6 +2,8 @@
 //! JSON shapes cannot drift. The DOM and wasm-bindgen glue arrive with the widget issue; what is
 //! here is the part both build targets share: turning API answers into what a person reads.
 
+pub mod view;
+
 use wns_api_types::{JobState, QueueSummary};
 
 /// One line for a badge: what needs a person first, then what is moving.
