@@ -2,7 +2,10 @@
 //! so the DOM layer only places text, a tone and a link. Tones map to the WordPress admin's own
 //! notice colours, and every tone comes with words: colour is never the only signal.
 
-use wns_api_types::{Freshness, MappingState, Money, OrderStatus, OrderSyncState, Owner, ProductStatus};
+use wns_api_types::{
+    ExceptionState, ExceptionView, Freshness, MappingState, Money, OrderStatus, OrderSyncState, Owner, ProductStatus,
+    UnmappedSku,
+};
 
 /// How a badge looks: the WordPress admin's notice colours (info, success, warning, error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,10 +191,132 @@ pub fn stock_cell(p: &ProductStatus) -> StockCell {
     StockCell { label: format!("{netsuite}{shop}"), tone, detail: freshness, drift: p.drift.clone() }
 }
 
+/// One row of the exceptions board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionRow {
+    pub owner: &'static str,
+    /// What happened.
+    pub what: String,
+    /// What it holds back, in words ("3 orders (EUR 25.00) · 2 SKUs stale"), or "".
+    pub impact: String,
+    /// What to do.
+    pub fix: String,
+    /// "open since 2 h ago · seen 4 times", or how it ended.
+    pub state: String,
+    pub tone: Tone,
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+pub fn exception_row(e: &ExceptionView, now_ms: i64) -> ExceptionRow {
+    let mut impact = Vec::new();
+    if e.orders_blocked > 0 {
+        let money = money_line(&e.money_waiting);
+        let orders = plural(e.orders_blocked, "order", "orders");
+        impact.push(if money.is_empty() {
+            format!("{orders} held back")
+        } else {
+            format!("{orders} held back ({money})")
+        });
+    }
+    if e.skus_stale > 0 {
+        impact.push(format!("{} with stale stock", plural(e.skus_stale, "SKU", "SKUs")));
+    }
+    let since = age_in_words((now_ms - e.first_seen) / 1000);
+    let (state, tone) = match e.state {
+        ExceptionState::Open => {
+            let times = if e.count > 1 { format!(" · seen {} times", e.count) } else { String::new() };
+            (format!("open, first seen {since}{times}"), if e.orders_blocked > 0 { Tone::Error } else { Tone::Warning })
+        }
+        ExceptionState::Resolved => {
+            let how = e.resolution.as_deref().unwrap_or("resolved").replace('_', " ");
+            let who = e.resolved_by.as_deref().map(|w| format!(" by {w}")).unwrap_or_default();
+            (format!("closed: {how}{who}"), Tone::Success)
+        }
+        ExceptionState::Ignored => {
+            let why = e.note.as_deref().unwrap_or("no reason given");
+            (format!("ignored: {why}"), Tone::Neutral)
+        }
+    };
+    ExceptionRow {
+        owner: owner_title(e.owner),
+        what: sentence(&e.message),
+        impact: impact.join(" · "),
+        fix: e.fix.clone(),
+        state,
+        tone,
+    }
+}
+
+/// One line of the SKU fixer's list: "MUG-RED · 3 orders (EUR 25.00) waiting since 2 h ago".
+pub fn unmapped_line(u: &UnmappedSku, now_ms: i64) -> String {
+    let money = money_line(&u.money_waiting);
+    let money = if money.is_empty() { String::new() } else { format!(" ({money})") };
+    let orders = plural(u.order_ids.len() as u64, "order", "orders");
+    format!("{} · {orders}{money} waiting since {}", u.sku, age_in_words((now_ms - u.since) / 1000))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use wns_api_types::BlockedReason;
+
+    fn exception(state: ExceptionState) -> ExceptionView {
+        ExceptionView {
+            id: 1,
+            kind: "unmapped_sku".into(),
+            owner: Owner::Ecommerce,
+            entity: "sku:MUG".into(),
+            message: "SKU MUG has no NetSuite item".into(),
+            fix: "Map the SKU to its NetSuite item.".into(),
+            state,
+            resolution: None,
+            resolved_by: None,
+            note: None,
+            orders_blocked: 3,
+            money_waiting: vec![Money { currency: "EUR".into(), amount: "25.00".into() }],
+            skus_stale: 0,
+            first_seen: 0,
+            last_seen: 0,
+            count: 4,
+        }
+    }
+
+    #[test]
+    fn board_rows_say_what_happened_what_it_holds_back_and_how_it_ended() {
+        let r = exception_row(&exception(ExceptionState::Open), 7_200_000);
+        assert_eq!(r.owner, "E-commerce");
+        assert_eq!(r.what, "SKU MUG has no NetSuite item.");
+        assert_eq!(r.impact, "3 orders held back (EUR 25.00)");
+        assert_eq!((r.state.as_str(), r.tone), ("open, first seen 2 h ago · seen 4 times", Tone::Error));
+        let closed = ExceptionView {
+            resolution: Some("sku_mapped".into()),
+            resolved_by: Some("Mia".into()),
+            ..exception(ExceptionState::Resolved)
+        };
+        assert_eq!(exception_row(&closed, 0).state, "closed: sku mapped by Mia");
+        let ignored = ExceptionView { note: Some("discontinued".into()), ..exception(ExceptionState::Ignored) };
+        assert_eq!(exception_row(&ignored, 0).state, "ignored: discontinued");
+        let stale = ExceptionView {
+            orders_blocked: 0,
+            money_waiting: vec![],
+            skus_stale: 1,
+            ..exception(ExceptionState::Open)
+        };
+        assert_eq!(
+            (exception_row(&stale, 0).impact.as_str(), exception_row(&stale, 0).tone),
+            ("1 SKU with stale stock", Tone::Warning)
+        );
+        let u = UnmappedSku {
+            sku: "MUG".into(),
+            order_ids: vec![1, 2],
+            money_waiting: vec![Money { currency: "USD".into(), amount: "14.00".into() }],
+            since: 0,
+        };
+        assert_eq!(unmapped_line(&u, 180_000), "MUG · 2 orders (USD 14.00) waiting since 3 min ago");
+    }
 
     fn status(state: OrderSyncState) -> OrderStatus {
         OrderStatus {
