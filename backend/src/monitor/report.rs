@@ -154,10 +154,11 @@ pub fn csv(lines: &[Line]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn line(owner: &str, message: &str, orders: i64) -> Line {
+    /// An open `unmapped_sku` line, for this module's tests and the poster's.
+    pub(crate) fn line(owner: &str, message: &str, orders: i64) -> Line {
         Line {
             owner: owner.into(),
             kind: "unmapped_sku".into(),

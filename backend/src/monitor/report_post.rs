@@ -254,19 +254,7 @@ mod tests {
     use super::*;
 
     fn line(owner: &str, message: &str) -> Line {
-        Line {
-            owner: owner.into(),
-            kind: "unmapped_sku".into(),
-            entity_key: "sku:A".into(),
-            message: message.into(),
-            fix: "Map it.".into(),
-            first_seen: 0,
-            last_seen: 0,
-            seen: 1,
-            resolved_at: None,
-            resolution: None,
-            orders_blocked: 0,
-        }
+        super::super::report::tests::line(owner, message, 0)
     }
 
     #[test]
