@@ -160,9 +160,12 @@ impl Exception {
         Exception { kind, entity_key: entity_key.into(), message: message.into(), fix: fix.into() }
     }
 
-    /// Records the exception inside the caller's transaction (or on its own connection). The log
-    /// warns when it opens; the same exception seen again (three orders on one unmapped SKU) is
-    /// counted, and logged at debug.
+    /// Records the exception inside the caller's transaction (or on its own connection). The log is
+    /// for whoever runs wns: an exception operations own (NetSuite login, stale or unreadable stock,
+    /// a fulfilled order changed) warns when it opens; the shop's own (an unmapped SKU, a refused
+    /// customer, a tax difference) is logged at info, since its owner works from the exceptions
+    /// board and the daily report. Seen again (three orders on one unmapped SKU), it is counted and
+    /// logged at debug.
     pub async fn raise_in(&self, conn: &mut AnyConnection, now: i64) -> Result<(), sqlx::Error> {
         let seen: i64 = sqlx::query_scalar(
             "insert into exceptions (kind, entity_key, owner, message, fix, first_seen, last_seen, seen) \
@@ -181,10 +184,12 @@ impl Exception {
         .fetch_one(conn)
         .await?;
         let (kind, owner) = (self.kind.as_str(), self.kind.owner().as_str());
-        if seen == 1 {
+        if seen > 1 {
+            tracing::debug!(kind, entity = %self.entity_key, owner, seen, "{}", self.message);
+        } else if self.kind.owner() == Owner::Operations {
             tracing::warn!(kind, entity = %self.entity_key, owner, "{}", self.message);
         } else {
-            tracing::debug!(kind, entity = %self.entity_key, owner, seen, "{}", self.message);
+            tracing::info!(kind, entity = %self.entity_key, owner, "{}", self.message);
         }
         Ok(())
     }
