@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") => bench(args.get(1).map(String::as_str), &args[2.min(args.len())..]),
-        Some("fuzz-api") => schemathesis::run_against_live_backend(),
+        Some("fuzz-api") => schemathesis::run_against_live_backend(schemathesis::Seed::Fresh),
         Some("container") => setup::build_tools().and_then(|()| container::check(&root(), "production")),
         Some("wp") => wp::serve(&args[1..]),
         Some("test-php") => php_tests(true),
@@ -75,7 +75,7 @@ fn test(extra: &[String]) -> Result<()> {
         run_counting(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
     drop(pg);
     let php = php_tests(false);
-    let fuzzed = schemathesis::run_against_live_backend();
+    let fuzzed = schemathesis::run_against_live_backend(schemathesis::Seed::Fixed);
     // One closing line over every test binary (cargo's own last line is only the last binary's).
     println!("tests: {passed} passed, {failed} failed");
     if failed > 0 || passed == 0 {
@@ -114,12 +114,12 @@ fn php_tests(build: bool) -> Result<()> {
     for hpos in [false, true] {
         let store = wp::TestStore::start(hpos)?;
         say(&format!(
-            "against {} ({} orders): the backend's WooCommerce client (cargo test --test real_store -- --ignored), then the wns-sync PHP tests (phpunit)",
+            "against {} ({} orders): the backend's WooCommerce client (cargo test --test woo_contract -- --ignored), then the wns-sync PHP tests (phpunit)",
             store.url,
             if hpos { "HPOS" } else { "posts-stored" }
         ));
         let rust = run(cargo()
-            .args(["test", "--quiet", "--workspace", "--test", "real_store", "--", "--ignored"])
+            .args(["test", "--quiet", "--workspace", "--test", "woo_contract", "--", "--ignored"])
             .env("WNS_REAL_WOO", store.info_file()));
         let result = rust.and_then(|()| {
             run(Command::new("phpunit")
@@ -140,7 +140,7 @@ fn php_tests(build: bool) -> Result<()> {
         drop(store);
         result.with_context(|| {
             format!(
-                "the tests against the real {} store failed; run them by hand: `cargo xtask wp{}`, then `WNS_REAL_WOO=<its store.json> cargo test --workspace --test real_store -- --ignored` and `WNS_WP_STORE=<its store.json> WNS_BIN={} WNS_WOO_SIM={} phpunit -c wp-plugin/tests/phpunit.xml`",
+                "the tests against the real {} store failed; run them by hand: `cargo xtask wp{}`, then `WNS_REAL_WOO=<its store.json> cargo test --workspace --test woo_contract -- --ignored` and `WNS_WP_STORE=<its store.json> WNS_BIN={} WNS_WOO_SIM={} phpunit -c wp-plugin/tests/phpunit.xml`",
                 if hpos { "HPOS" } else { "posts-stored" },
                 if hpos { " --hpos" } else { "" },
                 wns.display(),

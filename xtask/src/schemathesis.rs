@@ -22,6 +22,25 @@ fn budget_secs() -> u64 {
     std::env::var("WNS_SCHEMATHESIS_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60)
 }
 
+/// The seed of the generated requests. `cargo xtask test` (and so CI) fuzzes from a fixed seed so
+/// that a run is repeatable and a change cannot be refused for a case an earlier change let in;
+/// `cargo xtask fuzz-api` draws a new seed each time to find new cases, and a case it finds is
+/// fixed and gets a test of its own. `WNS_SCHEMATHESIS_SEED` overrides both.
+#[derive(Clone, Copy)]
+pub enum Seed {
+    Fixed,
+    Fresh,
+}
+
+const FIXED_SEED: &str = "20261202";
+
+fn seed_arg(seed: Seed) -> Option<String> {
+    std::env::var("WNS_SCHEMATHESIS_SEED").ok().filter(|s| !s.trim().is_empty()).or(match seed {
+        Seed::Fixed => Some(FIXED_SEED.to_string()),
+        Seed::Fresh => None,
+    })
+}
+
 fn installed() -> Result<PathBuf> {
     let venv = pg::target_dir().join("tools").join(format!("schemathesis-{VERSION}"));
     let bin = venv.join("bin").join("schemathesis");
@@ -55,7 +74,7 @@ impl Drop for Serve {
     }
 }
 
-pub fn run_against_live_backend() -> Result<()> {
+pub fn run_against_live_backend(seed: Seed) -> Result<()> {
     let tool = installed()?;
     run(crate::cargo().args(["build", "--quiet", "--package", "wns", "--bin", "wns"]))?;
     let wns = pg::target_dir().join("debug").join("wns");
@@ -103,6 +122,7 @@ pub fn run_against_live_backend() -> Result<()> {
         .args(["--checks", "all", "--workers", "1", "--max-time", &secs.to_string()])
         .args(["--header", &format!("Authorization: Bearer {key}")])
         .args(["--no-color"])
+        .args(seed_arg(seed).map(|s| ["--seed".to_string(), s]).into_iter().flatten())
         // Its cache of crashes goes with the server's files, not into the checkout.
         .current_dir(&dir)
         .status()

@@ -155,8 +155,9 @@ async fn list(
     caller.require(Cap::View)?;
     let Query(mut f) = filters.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     // An empty text filter (`?q=`, as a form with nothing typed sends it) filters nothing; an
-    // owner must be one of the four.
-    for v in [&mut f.kind, &mut f.state, &mut f.entity, &mut f.q] {
+    // owner must be one of the four. `state` is a choice, not text: empty means the default and
+    // anything else must be one of the four words exactly, as the document's pattern says.
+    for v in [&mut f.kind, &mut f.entity, &mut f.q] {
         if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
             *v = None;
         }
@@ -172,7 +173,7 @@ async fn list(
             "owner {o:?} is not one of finance, operations, ecommerce, customer_service"
         )));
     }
-    let state_clause = match f.state.as_deref().unwrap_or("open") {
+    let state_clause = match f.state.as_deref().filter(|s| !s.is_empty()).unwrap_or("open") {
         "open" => "resolved_at is null",
         "resolved" => "resolved_at is not null and coalesce(resolution, '') <> 'ignored'",
         "ignored" => "resolution = 'ignored'",
