@@ -256,6 +256,7 @@ fn settings(addr: SocketAddr, ns: &RunningNetSuite, woo: &RunningWoo, c: &Catalo
         public_url: format!("http://{addr}"),
         sweep_every_secs: 60,
         webhook_check_every_secs: 60,
+        ca_file: None,
     };
 
     let mut orders = OrderMapping::new(SITE, "1", &c.shipping_item, &c.fee_item);

@@ -21,6 +21,7 @@ fn settings(base_url: &str, secret: &str) -> WooSettings {
         public_url: "http://127.0.0.1:9".into(),
         sweep_every_secs: 300,
         webhook_check_every_secs: 300,
+        ca_file: None,
     }
 }
 

@@ -68,6 +68,7 @@ impl Harness {
             public_url: public_url.into(),
             sweep_every_secs: 300,
             webhook_check_every_secs: 300,
+            ca_file: None,
         }
     }
 

@@ -75,6 +75,35 @@ switch ( $wns_phase ) {
 			}
 		}
 
+		// Like the recorded store the WooCommerce simulator copies: taxes on, calculated on the
+		// shipping address, CA 7.25 % and GB 20 % (both on shipping), and two coupons.
+		update_option( 'woocommerce_calc_taxes', 'yes' );
+		foreach ( array(
+			array( 'US', 'CA', '7.2500', 'CA State Tax' ),
+			array( 'GB', '', '20.0000', 'VAT' ),
+		) as list( $country, $state, $rate, $name ) ) {
+			WC_Tax::_insert_tax_rate(
+				array(
+					'tax_rate_country'  => $country,
+					'tax_rate_state'    => $state,
+					'tax_rate'          => $rate,
+					'tax_rate_name'     => $name,
+					'tax_rate_priority' => 1,
+					'tax_rate_compound' => 0,
+					'tax_rate_shipping' => 1,
+					'tax_rate_order'    => 0,
+					'tax_rate_class'    => '',
+				)
+			);
+		}
+		foreach ( array( array( 'tenoff', 'percent', '10' ), array( 'fiveoff', 'fixed_cart', '5' ) ) as list( $code, $type, $amount ) ) {
+			$coupon = new WC_Coupon();
+			$coupon->set_code( $code );
+			$coupon->set_discount_type( $type );
+			$coupon->set_amount( $amount );
+			$coupon->save();
+		}
+
 		$products = array();
 		foreach ( array(
 			array( 'WNS-MUG', 'wns Mug', '12.00', 50, true ),

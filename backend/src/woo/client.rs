@@ -78,6 +78,19 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+/// The certificates of `woocommerce.ca_file`, with an error that says what to fix.
+fn extra_roots(file: &str) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem = std::fs::read(file).map_err(|e| format!("woocommerce.ca_file: cannot read {file:?}: {e}"))?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("woocommerce.ca_file: {file:?} is not a PEM certificate bundle: {e}"))?;
+    if roots.is_empty() {
+        return Err(format!(
+            "woocommerce.ca_file: {file:?} holds no certificate (expected -----BEGIN CERTIFICATE----- blocks)"
+        ));
+    }
+    Ok(roots)
+}
+
 impl WooClient {
     pub fn new(settings: &WooSettings) -> Result<WooClient, String> {
         let mut base = Url::parse(&settings.base_url).map_err(|e| format!("woocommerce.base_url: {e}"))?;
@@ -90,12 +103,16 @@ impl WooClient {
         } else {
             Auth::OAuth1(OAuth1Signer::one_legged(settings.consumer_key.clone(), settings.consumer_secret.clone()))
         };
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("wns/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
+            .user_agent(concat!("wns/", env!("CARGO_PKG_VERSION")));
+        if let Some(file) = settings.ca_file.as_deref().filter(|f| !f.trim().is_empty()) {
+            for ca in extra_roots(file)? {
+                http = http.add_root_certificate(ca);
+            }
+        }
+        let http = http.build().map_err(|e| e.to_string())?;
         Ok(WooClient { inner: std::sync::Arc::new(Inner { http, api, settings: settings.clone(), auth }) })
     }
 

@@ -105,6 +105,10 @@ pub struct WooSettings {
     /// How often webhook health is checked (they are also checked at start).
     #[serde(default = "default_sweep")]
     pub webhook_check_every_secs: u64,
+    /// A PEM file of certificate authorities to trust for the store besides the public ones: a
+    /// staging store behind a proxy whose certificate the company's own CA signed.
+    #[serde(default)]
+    pub ca_file: Option<String>,
 }
 
 fn default_sweep() -> u64 {
@@ -124,6 +128,7 @@ impl std::fmt::Debug for WooSettings {
             .field("webhook_secret", &"[REDACTED]")
             .field("webhook_max_body_bytes", &self.webhook_max_body_bytes)
             .field("public_url", &self.public_url)
+            .field("ca_file", &self.ca_file)
             .finish_non_exhaustive()
     }
 }

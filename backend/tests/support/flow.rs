@@ -86,6 +86,7 @@ pub fn woo_client(base_url: &str) -> WooClient {
         public_url: "http://127.0.0.1:9".into(),
         sweep_every_secs: 300,
         webhook_check_every_secs: 300,
+        ca_file: None,
     })
     .unwrap()
 }

@@ -194,7 +194,7 @@ impl WooSim {
         handle.spawn(async move { sim.ping(webhook_id).await });
     }
 
-    async fn ping(&self, webhook_id: u64) {
+    pub(crate) async fn ping(&self, webhook_id: u64) {
         let Some(url) = self.store().webhooks.get(&webhook_id).map(|w| w.delivery_url.clone()) else { return };
         self.count(|c| c.pings_sent += 1);
         let headers = [

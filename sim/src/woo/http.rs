@@ -101,11 +101,14 @@ pub(crate) struct Reply {
     pub link: Option<String>,
     /// Items in a batch, for the per-item latency.
     pub batch_items: usize,
+    /// Webhooks to ping before answering: WooCommerce pings a created (or re-pointed) webhook
+    /// inside the request, so the receiver has the ping before the caller has the answer.
+    pub pings: Vec<u64>,
 }
 
 impl Reply {
     pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> Reply {
-        Reply { status, body: to_php_json(value), headers: Vec::new(), link: None, batch_items: 0 }
+        Reply { status, body: to_php_json(value), headers: Vec::new(), link: None, batch_items: 0, pings: Vec::new() }
     }
 
     /// Like [`Reply::json`], trimmed to the `_fields` the request asked for (`id` always stays).

@@ -50,6 +50,11 @@ pub(crate) async fn wp_json(
             (label, allow, result, authed)
         }
     };
+    if let Ok(reply) = &result {
+        for &webhook in &reply.pings {
+            sim.ping(webhook).await;
+        }
+    }
     let batch = result.as_ref().map_or(0, |r| r.batch_items);
     if batch > 0 {
         tokio::time::sleep(sim.sample_latency(&sim.config().batch_item_latency, batch)).await;

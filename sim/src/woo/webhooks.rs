@@ -167,9 +167,11 @@ pub(crate) fn create(sim: &WooSim, req: &Req) -> Result<Reply, WooError> {
         store.webhooks.insert(id, w);
         (id, reply)
     };
-    // [DEVIATION] WooCommerce pings inside this request and ignores the outcome; the ping runs
-    // as a task here so a slow receiver cannot stall the caller. The answer is the same.
-    sim.spawn_ping(id);
+    // WooCommerce pings inside this request and ignores the outcome (the router pings before it
+    // answers). An earlier version pinged from a task; the contract test against the real store
+    // found the difference: there the receiver has the ping before the caller has the answer.
+    let mut reply = reply;
+    reply.pings.push(id);
     Ok(reply)
 }
 
@@ -185,7 +187,7 @@ pub(crate) fn update(sim: &WooSim, req: &Req, id: u64) -> Result<Reply, WooError
         let message = "Webhook delivery URL must be a valid URL starting with http:// or https://.";
         return Err(WooError::new(400, "woocommerce_rest_shop_webhook_invalid_delivery_url", message));
     }
-    let (reply, ping) = {
+    let (mut reply, ping) = {
         let mut store = sim.store();
         let w = store.webhooks.get_mut(&id).ok_or_else(invalid_id)?;
         let url_changed = url.as_ref().is_some_and(|u| *u != w.delivery_url);
@@ -208,7 +210,7 @@ pub(crate) fn update(sim: &WooSim, req: &Req, id: u64) -> Result<Reply, WooError
         (Reply::ok(&json(&store, &store.webhooks[&id], &req.base)), ping)
     };
     if ping {
-        sim.spawn_ping(id);
+        reply.pings.push(id);
     }
     Ok(reply)
 }
