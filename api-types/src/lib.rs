@@ -251,7 +251,7 @@ pub struct OwnerCount {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IgnoreRequest {
     /// Why, in words (1 to 500 characters).
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500, pattern = r"\S"))]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500, pattern = r"[^\s\x00-\x1f\x7f-\x9f]"))]
     pub reason: String,
 }
 

@@ -148,3 +148,14 @@ pub fn object_body<T: serde::de::DeserializeOwned>(
     }
     serde_json::from_value(value).map_err(|e| ApiError::BadRequest(format!("the body must be {shape}: {e}")))
 }
+
+/// The OpenAPI pattern of a text that must say something: at least one character that is neither
+/// white space nor a control character. [`has_text`] is the same rule in Rust, so a value the
+/// document calls valid is accepted and one it calls invalid is refused (`\S` alone differs:
+/// regex engines count control characters such as U+001F as white space, Rust's `trim` does not).
+pub const TEXT_PATTERN: &str = r"[^\s\x00-\x1f\x7f-\x9f]";
+
+/// Whether `s` holds a character that is neither white space nor a control character.
+pub fn has_text(s: &str) -> bool {
+    s.chars().any(|c| !c.is_whitespace() && !c.is_control())
+}

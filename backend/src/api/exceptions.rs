@@ -286,7 +286,7 @@ async fn ignore(
     caller.require(Cap::Resolve)?;
     let req: IgnoreRequest = super::error::object_body(body, r#"{"reason": "…"}"#)?;
     let reason = req.reason.trim();
-    if reason.is_empty() || req.reason.chars().count() > 500 {
+    if !super::error::has_text(reason) || req.reason.chars().count() > 500 {
         return Err(ApiError::BadRequest("say why it is ignored, in 1 to 500 characters (`reason`)".into()));
     }
     Ok(Json(close(&state, &caller, id, "ignored", Some(reason)).await?))

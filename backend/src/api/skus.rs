@@ -37,7 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 struct SearchQuery {
     /// Part of an item's name/number, display name or UPC (1 to 100 characters, any case).
-    #[param(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[param(min_length = 1, max_length = 100, pattern = r"[^\s\x00-\x1f\x7f-\x9f]")]
     q: String,
     /// At most this many items (1 to 100, default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -61,7 +61,7 @@ async fn search_items(
 ) -> Result<Json<Vec<ItemHit>>, ApiError> {
     caller.require(Cap::View)?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(format!("search with ?q=<text>: {}", e.body_text())))?;
-    if q.q.trim().is_empty() || q.q.chars().count() > 100 {
+    if !super::error::has_text(&q.q) || q.q.chars().count() > 100 {
         return Err(ApiError::BadRequest(
             "q must be 1 to 100 characters of an item's name, display name or UPC".into(),
         ));
@@ -109,7 +109,7 @@ async fn current(queue: &Queue, sku: &str) -> Result<Option<SkuMapping>, sqlx::E
 
 /// The NetSuite item a SKU is mapped to.
 #[utoipa::path(get, path = "/api/v1/skus/{sku}/mapping", tag = "skus",
-    params(("sku" = String, Path, description = "The WooCommerce SKU")),
+    params(("sku" = String, Path, description = "The WooCommerce SKU", pattern = r"[^\s\x00-\x1f\x7f-\x9f]")),
     responses((status = 200, body = SkuMapping), (status = 404, body = ErrorBody)))]
 async fn mapping(
     State(state): State<AppState>,
@@ -126,7 +126,7 @@ async fn mapping(
 /// Saves or changes a SKU's mapping (`map_skus`); every order blocked on the SKU is requeued in the
 /// same transaction, and the answer says how many.
 #[utoipa::path(put, path = "/api/v1/skus/{sku}/mapping", tag = "skus",
-    params(("sku" = String, Path, description = "The WooCommerce SKU")),
+    params(("sku" = String, Path, description = "The WooCommerce SKU", pattern = r"[^\s\x00-\x1f\x7f-\x9f]")),
     request_body = SaveMappingRequest,
     responses((status = 200, body = MappingSaved), (status = 400, body = ErrorBody)))]
 async fn save(
@@ -137,8 +137,13 @@ async fn save(
 ) -> Result<Json<MappingSaved>, ApiError> {
     caller.require(Cap::MapSkus)?;
     let req: SaveMappingRequest = super::error::object_body(body, r#"{"netsuite_item_id": "<internal id>"}"#)?;
+    if !super::error::has_text(&sku) {
+        return Err(ApiError::BadRequest(format!(
+            "the SKU in the path ({sku:?}) is empty or only white space; put the WooCommerce SKU there"
+        )));
+    }
     let item = req.netsuite_item_id.trim();
-    if sku.trim().is_empty() || item.is_empty() || !item.chars().all(|c| c.is_ascii_digit()) {
+    if item.is_empty() || !item.chars().all(|c| c.is_ascii_digit()) {
         return Err(ApiError::BadRequest(format!(
             "netsuite_item_id {item:?} is not a NetSuite internal id (digits, as in the item's URL in NetSuite)"
         )));
@@ -158,7 +163,7 @@ async fn save(
 
 /// Removes a SKU's mapping (`map_skus`); orders not yet posted block on the SKU again.
 #[utoipa::path(delete, path = "/api/v1/skus/{sku}/mapping", tag = "skus",
-    params(("sku" = String, Path, description = "The WooCommerce SKU")),
+    params(("sku" = String, Path, description = "The WooCommerce SKU", pattern = r"[^\s\x00-\x1f\x7f-\x9f]")),
     responses((status = 200, body = MappingRemoved), (status = 404, body = ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,

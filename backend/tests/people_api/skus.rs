@@ -57,6 +57,10 @@ async fn a_saved_mapping_releases_the_orders_waiting_for_the_sku_and_they_post(b
             .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(bad["error"]["message"].as_str().unwrap().contains("internal id"), "{bad}");
+    // Found by schemathesis: a blank SKU (here a no-break space) was blamed on the item id.
+    let (status, bad) = api::call(&app, &merch, "PUT", "/api/v1/skus/%C2%A0/mapping", Some(body.clone())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(bad["error"]["message"].as_str().unwrap().contains("SKU in the path"), "{bad}");
     let (status, saved) = api::call(&app, &merch, "PUT", "/api/v1/skus/API-MAP/mapping", Some(body)).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(saved["orders_released"], 3);
