@@ -500,6 +500,27 @@ pub struct Replayed {
     pub job: i64,
 }
 
+/// The WordPress plugin's `POST wns/v1/token` answer: the user's HS256 token for `/api/v1`, when
+/// it was issued and expires, and the capabilities it carries (`view`,
+/// `map_skus`, `replay`, `resolve`). Not an `/api/v1` shape; here so the widget reads it typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenGrant {
+    pub token: String,
+    /// The token's `iat` and `exp`, by the store's clock (seconds since the epoch).
+    #[serde(default)]
+    pub issued_at: i64,
+    pub expires_at: i64,
+    #[serde(default)]
+    pub caps: Vec<String>,
+}
+
+/// WordPress's REST error body (`{"code", "message", "data"}`), as the token route refuses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WpError {
+    pub code: String,
+    pub message: String,
+}
+
 /// Every error of the API: `{"error": {"code", "message", "fields"?}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,8 +1,19 @@
 //! The admin widget. It reads the backend's `/api/v1` through the shared `wns-api-types`, so the
-//! JSON shapes cannot drift. The DOM and wasm-bindgen glue arrive with the widget issue; what is
-//! here is the part both build targets share: turning API answers into what a person reads.
+//! JSON shapes cannot drift.
+//!
+//! - [`view`]: what each badge, cell and row says, from API answers and the clock (pure, tested
+//!   natively);
+//! - [`session`]: when to renew the token and how long to back off (pure, tested natively);
+//! - `dom` (wasm32 only): the placeholders the plugin printed, one request per kind per screen,
+//!   and the DOM they get. `cargo xtask widget` builds it with wasm-bindgen and wasm-opt.
 
+pub mod session;
 pub mod view;
+
+#[cfg(target_arch = "wasm32")]
+mod dom;
+#[cfg(target_arch = "wasm32")]
+mod jsde;
 
 use wns_api_types::{JobState, QueueSummary};
 

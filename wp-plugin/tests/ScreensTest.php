@@ -78,14 +78,40 @@ class ScreensTest extends WnsTestCase {
 	}
 
 	public function test_without_a_built_widget_a_notice_and_no_script() {
-		foreach ( array( $this->order_list(), '/wp-admin/admin.php?page=wns-sync' ) as $path ) {
-			$r = self::page( $path );
-			$this->assertStringContainsString( 'id="wns-sync-no-widget"', $r['body'], $path );
-			$this->assertStringNotContainsString( 'wns_widget.js', $r['body'], $path );
+		// An empty folder stands for a copy without the widget (the checkout's own
+		// assets/pkg/ holds one once `cargo xtask widget` has run).
+		$uploads = wp_get_upload_dir();
+		$dir     = $uploads['basedir'] . '/wns-widget-none';
+		wp_mkdir_p( $dir );
+		$mu = self::widget_location_plugin( $dir, $uploads['baseurl'] . '/wns-widget-none' );
+		try {
+			foreach ( array( $this->order_list(), '/wp-admin/admin.php?page=wns-sync' ) as $path ) {
+				$r = self::page( $path );
+				$this->assertStringContainsString( 'id="wns-sync-no-widget"', $r['body'], $path );
+				$this->assertStringNotContainsString( 'wns_widget.js', $r['body'], $path );
+			}
+			$r = self::page( '/wp-admin/index.php' );
+			$this->assertSame( 200, $r['status'] );
+			$this->assertStringNotContainsString( 'wns-sync-no-widget', $r['body'], 'no notice elsewhere' );
+		} finally {
+			unlink( $mu );
 		}
-		$r = self::page( '/wp-admin/index.php' );
-		$this->assertSame( 200, $r['status'] );
-		$this->assertStringNotContainsString( 'wns-sync-no-widget', $r['body'], 'no notice elsewhere' );
+	}
+
+	/**
+	 * A must-use plugin pointing the `wns_sync_widget_location` filter at `$dir`; returns its file.
+	 *
+	 * @param string $dir The folder.
+	 * @param string $url Its URL.
+	 * @return string
+	 */
+	private static function widget_location_plugin( $dir, $url ) {
+		$mu = WP_CONTENT_DIR . '/mu-plugins/wns-test-widget.php';
+		file_put_contents(
+			$mu,
+			"<?php add_filter( 'wns_sync_widget_location', function () { return array( " . var_export( $dir, true ) . ', ' . var_export( $url, true ) . " ); } );\n"
+		);
+		return $mu;
 	}
 
 	public function test_a_built_widget_loads_only_on_its_screens() {
@@ -94,11 +120,7 @@ class ScreensTest extends WnsTestCase {
 		wp_mkdir_p( $dir );
 		file_put_contents( $dir . '/wns_widget.js', 'export default function () {}' );
 		file_put_contents( $dir . '/wns_widget_bg.wasm', "\0asm\1\0\0\0" );
-		$mu = WP_CONTENT_DIR . '/mu-plugins/wns-test-widget.php';
-		file_put_contents(
-			$mu,
-			"<?php add_filter( 'wns_sync_widget_location', function () { return array( " . var_export( $dir, true ) . ', ' . var_export( $uploads['baseurl'] . '/wns-widget-test', true ) . " ); } );\n"
-		);
+		$mu = self::widget_location_plugin( $dir, $uploads['baseurl'] . '/wns-widget-test' );
 		try {
 			foreach ( array( $this->order_list(), $this->order_edit(), '/wp-admin/edit.php?post_type=product', '/wp-admin/admin.php?page=wns-sync' ) as $path ) {
 				$r = self::page( $path );
@@ -106,12 +128,14 @@ class ScreensTest extends WnsTestCase {
 				$this->assertMatchesRegularExpression( '#<script type="module" src=[\'"][^\'"]+/wns-widget-test/wns_widget\.js#', $r['body'], $path );
 				$this->assertStringContainsString( 'window.wnsSync = ', $r['body'], $path );
 				$this->assertStringContainsString( 'wns_widget_bg.wasm', $r['body'], $path );
+				$this->assertStringContainsString( 'assets/wns-sync.css', $r['body'], $path );
 				$this->assertStringNotContainsString( 'wns-sync-no-widget', $r['body'], $path );
 			}
 			foreach ( array( '/wp-admin/index.php', '/wp-admin/edit.php', '/wp-admin/admin.php?page=wns-sync-settings', '/wp-admin/admin.php?page=wc-settings' ) as $path ) {
 				$r = self::page( $path );
 				$this->assertSame( 200, $r['status'], $path );
 				$this->assertStringNotContainsString( 'wns_widget', $r['body'], $path );
+				$this->assertStringNotContainsString( 'wns-sync.css', $r['body'], $path );
 			}
 		} finally {
 			unlink( $mu );

@@ -116,6 +116,7 @@ class TokenTest extends WnsTestCase {
 		$this->assertLessThanOrEqual( time(), $claims['iat'] );
 		$this->assertSame( 900, $claims['exp'] - $claims['iat'], 'the 15 minutes wns allows at most' );
 		$this->assertSame( $claims['exp'], $r['json']['expires_at'] );
+		$this->assertSame( $claims['iat'], $r['json']['issued_at'], 'the widget measures the life from it' );
 	}
 
 	public function test_the_backends_verifier_accepts_it_and_refuses_forgeries() {

@@ -1,4 +1,4 @@
-//! `cargo xtask demo | test | bench <name> | container | wp`: the one entry point for people and CI.
+//! `cargo xtask demo | test | bench <name> | container | wp | widget | plugin`: the one entry point for people and CI.
 //!
 //! Each command first brings in what the machine lacks (Debian packages with apt-get when
 //! running as root, otherwise it stops and prints the exact command), saying so in one line
@@ -8,6 +8,7 @@ mod container;
 mod pg;
 mod schemathesis;
 mod setup;
+mod widget;
 mod wp;
 
 use std::process::{Command, ExitCode};
@@ -35,10 +36,11 @@ fn main() -> ExitCode {
         Some("container") => setup::build_tools().and_then(|()| container::check(&root(), "production")),
         Some("wp") => wp::serve(&args[1..]),
         Some("test-php") => php_tests(true),
-        Some("plugin") => wp::zip(),
+        Some("plugin") => widget::build().and_then(|_| wp::zip()),
+        Some("widget") => widget::build().map(|_| ()),
         _ => {
             eprintln!(
-                "usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api | container | wp [--hpos] | test-php | plugin"
+                "usage: cargo xtask demo [-- --duration SECS] | test | bench <name> | fuzz-api | container | wp [--hpos] | test-php | widget | plugin"
             );
             eprintln!("benchmarks: {}", BENCHES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "));
             return ExitCode::from(2);
@@ -70,6 +72,19 @@ fn test(extra: &[String]) -> Result<()> {
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
     production_build_ships_no_simulators()?;
     container::check(&root(), "container-check")?;
+    widget::build()?;
+    say("linting the widget's browser code (cargo clippy --target wasm32-unknown-unknown)");
+    run(cargo().args([
+        "clippy",
+        "--quiet",
+        "-p",
+        "wns-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     say(&format!("running every test on SQLite and on PostgreSQL ({})", pg.describe()));
     let (passed, failed) =
         run_counting(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("WNS_TEST_PG", pg.url()))?;
@@ -196,7 +211,7 @@ fn production_build_ships_no_simulators() -> Result<()> {
 }
 
 /// The workspace root, wherever xtask is run from.
-fn root() -> std::path::PathBuf {
+pub(crate) fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 

@@ -208,6 +208,7 @@ class WNS_Screens {
 		}
 		list( , $url ) = self::widget_location();
 		wp_enqueue_script( 'wns-sync-widget', $url . '/' . self::WIDGET_JS, array(), WNS_SYNC_VERSION, true );
+		wp_enqueue_style( 'wns-sync-widget', plugins_url( 'assets/wns-sync.css', WNS_SYNC_FILE ), array(), WNS_SYNC_VERSION );
 		$config = array(
 			'backendUrl' => WNS_Settings::backend_url(),
 			'tokenUrl'   => rest_url( 'wns/v1/token' ),

@@ -118,6 +118,7 @@ class WNS_Token {
 		return new WP_REST_Response(
 			array(
 				'token'      => self::sign( $claims, $secret ),
+				'issued_at'  => $claims['iat'],
 				'expires_at' => $claims['exp'],
 				'caps'       => $caps,
 			)
