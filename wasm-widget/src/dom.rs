@@ -187,14 +187,20 @@ impl App {
         let head = self.el("p");
         badge(&self.doc, &head, &b.label, b.tone, &b.detail, b.link.as_deref());
         let _ = place.append_child(&head);
-        let _ = place.append_child(&self.text_el("p", &b.detail, "wns-sync-detail"));
+        // An open exception says what happened and what to do; the badge's own text only when
+        // there is none, so nothing is said twice.
+        if t.exceptions.is_empty() {
+            let _ = place.append_child(&self.text_el("p", &b.detail, "wns-sync-detail"));
+        }
         if !t.attempts.is_empty() {
             let list = self.el("ol");
             let _ = list.set_attribute("class", "wns-sync-timeline");
             let _ = list.set_attribute("aria-label", "Attempts to post this order to NetSuite");
             for a in &t.attempts {
                 let when = view::age_in_words((now - a.finished_at) / 1000);
-                let error = a.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+                // A blocked attempt's error is the exception shown below.
+                let error = a.error.as_deref().filter(|_| a.outcome != "blocked").map(|e| format!(": {e}"));
+                let error = error.unwrap_or_default();
                 let _ = list.append_child(&self.text_el(
                     "li",
                     &format!("#{} {} — {when}{error}", a.attempt, a.outcome),

@@ -43,6 +43,9 @@ const PACKAGES: &[&str] = &[
     "php-zip",
     "php-bcmath",
     "phpunit",
+    // The widget's end-to-end test: headless Chromium driven through chromedriver.
+    "chromium",
+    "chromium-driver",
 ];
 
 const ROUTER: &str = include_str!("../wp/router.php");

@@ -24,6 +24,8 @@ mod tls_proxy;
 mod contract;
 mod flow;
 mod target;
+mod widget;
+mod wns_side;
 
 /// Each contract test twice: `sim::<name>` against the simulator, `real::<name>` (ignored unless
 /// a real store is named) against the real store.

@@ -120,6 +120,42 @@ impl Target {
         (p["id"].as_u64().unwrap(), sku)
     }
 
+    /// A processing order placed through the REST API by a customer in San Francisco, with
+    /// `lines` as `(product id, quantity)`; its id.
+    pub async fn order(&self, lines: &[(u64, u32)]) -> u64 {
+        let address = json!({
+            "first_name": "Ada", "last_name": "Lovelace", "address_1": "1 Main St", "city": "San Francisco",
+            "state": "CA", "postcode": "94103", "country": "US"
+        });
+        let mut billing = address.clone();
+        billing["email"] = json!(format!("ada-{}@example.com", uuid::Uuid::new_v4()));
+        let line_items: Vec<Value> = lines.iter().map(|(p, q)| json!({ "product_id": p, "quantity": q })).collect();
+        let body = json!({
+            "status": "processing", "payment_method": "bacs", "payment_method_title": "Bank transfer",
+            "billing": billing, "shipping": address, "line_items": line_items
+        });
+        self.rest(Method::POST, "orders", Some(body)).await["id"].as_u64().unwrap()
+    }
+
+    /// Cancels an order this test placed, so that a run again on the same store starts alike (an
+    /// order in processing that the next run's NetSuite never saw would count as in flight).
+    pub async fn cancel(&self, order: u64) {
+        self.rest(Method::PUT, &format!("orders/{order}"), Some(json!({ "status": "cancelled" }))).await;
+    }
+
+    /// Runs PHP inside the real store (WordPress loaded), as its own CLI scripts do.
+    pub fn php(&self, code: &str) -> String {
+        let Kind::Real(info) = &self.kind else { panic!("PHP runs only in the real store") };
+        let wp_load = format!("{}wp-load.php", info["path"].as_str().unwrap());
+        let out = std::process::Command::new("php")
+            .arg("-r")
+            .arg(format!("$_SERVER['HTTP_HOST'] = '127.0.0.1'; require {wp_load:?}; {code}"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "PHP in the store: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
     /// Lets the store deliver what it queued: the real store's Action Scheduler queue is run once,
     /// as WP-Cron would; the simulator delivers on its own.
     pub async fn deliver(&self) {

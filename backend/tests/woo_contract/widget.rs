@@ -1,0 +1,203 @@
+//! The widget end to end in the real WordPress admin: Debian's headless Chromium, driven through
+//! chromedriver, logs in to the real store whose `wns-sync` plugin points at a running wns fed by
+//! the store's real webhooks and the NetSuite simulator. It needs the widget built (`cargo xtask
+//! widget`; `cargo xtask test` builds it first) and saves a screenshot of every screen under
+//! `target/screenshots/` for a person to look at.
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use wns::api::auth::ApiSettings;
+
+use crate::{
+    target::{ACTION_SCHEDULER, Target, real_store_info},
+    wns_side::Wns,
+};
+
+const SECRET: &str = "wns-widget-e2e-shared-secret-0123456789";
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn browser() -> (Driver, Client) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let driver = Driver(
+        Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting chromedriver (Debian's chromium-driver; cargo xtask test installs it)"),
+    );
+    let caps = json!({ "goog:chromeOptions": { "args": [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000",
+        "--disable-background-networking", "--disable-component-update", "--no-first-run"
+    ] } });
+    let caps = caps.as_object().unwrap().clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return (driver, client),
+            Err(e) => {
+                assert!(Instant::now() < deadline, "chromedriver did not start a session: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    // The sync box may sit below the fold (HPOS puts the order notes first): into view first.
+    let _ = c.execute("const b = document.querySelector('div.wns-sync-box'); if (b) b.scrollIntoView();", vec![]).await;
+    let png = c.screenshot().await.unwrap();
+    let file = screenshots().join(format!("{name}.png"));
+    std::fs::write(&file, png).unwrap();
+    eprintln!("screenshot: {}", file.display());
+}
+
+/// The text of the first element matching `css`, once `ok` holds for it; the bound only stops a
+/// broken run.
+async fn text_when(c: &Client, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last = String::new();
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+        {
+            if ok(&text) {
+                return text;
+            }
+            last = text;
+        }
+        assert!(Instant::now() < deadline, "{what}: `{css}` read {last:?} after 30 s");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a real store: cargo xtask test-php"]
+async fn the_widget_shows_real_badges_in_the_real_admin_and_says_when_wns_is_down() {
+    wns::testing::init_logs();
+    let _queue = ACTION_SCHEDULER.lock().await;
+    let t = Target::real();
+    let info = real_store_info();
+    let hpos = info["hpos"].as_bool().unwrap_or(false);
+    let storage = if hpos { "hpos" } else { "legacy" };
+    let woo = t.client();
+    let store_url = t.base_url.trim_end_matches('/').to_string();
+    let api = ApiSettings {
+        jwt_secret: Some(SECRET.into()),
+        sites: vec![store_url.clone()],
+        cors_origins: vec![store_url.clone()],
+        ..ApiSettings::default()
+    };
+    let wns = Wns::start(&woo, &["WNS-MUG"], api).await;
+    t.php(&format!(
+        "update_option( WNS_SYNC_OPTION, array( 'backend_url' => '{}', 'shared_secret' => '{SECRET}' ) );",
+        wns.url
+    ));
+    let hook = woo.create_webhook("order.created", &wns.webhook_url()).await.unwrap();
+
+    // One order wns can post, one it cannot: its product's SKU has no NetSuite item.
+    let mug = info["products"]["WNS-MUG"].as_u64().unwrap();
+    let (odd, odd_sku) = t.product("NOITEM", "4.00", 10).await;
+    let posted = t.order(&[(mug, 1)]).await;
+    let blocked = t.order(&[(odd, 1)]).await;
+    t.deliver().await;
+    let external_id = format!("wc-shop-order-{posted}");
+    wns.work_until("the mug order in NetSuite", |ns| ns.sim.find_by_external_id("salesOrder", &external_id).is_some())
+        .await;
+    wns.work_until("the other order blocked", |_| true).await;
+    // One stock cycle: the store's catalogue read, NetSuite's figures written to it.
+    wns.stock.cycle(true).await.unwrap();
+
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{store_url}/wp-login.php")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("user_login"))
+        .await
+        .unwrap()
+        .send_keys(info["admin_user"].as_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Id("user_pass")).await.unwrap().send_keys(info["admin_password"].as_str().unwrap()).await.unwrap();
+    c.find(Locator::Id("wp-submit")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("wpadminbar")).await.unwrap();
+
+    let orders = if hpos { "admin.php?page=wc-orders" } else { "edit.php?post_type=shop_order" };
+    c.goto(&format!("{store_url}/wp-admin/{orders}")).await.unwrap();
+    let badge = |id: u64| format!("[data-wns-order=\"{id}\"] .wns-sync-badge");
+    let text = text_when(&c, &badge(posted), "the posted order's badge", |s| s.starts_with("Posted")).await;
+    assert!(text.contains("SO") || text == "Posted", "{text}");
+    let text = text_when(&c, &badge(blocked), "the blocked order's badge", |s| s.starts_with("Blocked")).await;
+    assert_eq!(text, "Blocked · E-commerce");
+    shot(&c, &format!("{storage}-orders-list")).await;
+
+    let edit = if hpos {
+        format!("admin.php?page=wc-orders&action=edit&id={blocked}")
+    } else {
+        format!("post.php?post={blocked}&action=edit")
+    };
+    c.goto(&format!("{store_url}/wp-admin/{edit}")).await.unwrap();
+    let text =
+        text_when(&c, "div.wns-sync-box .wns-sync-exception", "the blocked order's exception", |s| !s.is_empty()).await;
+    assert!(text.contains(&odd_sku), "the box names the SKU: {text}");
+    c.find(Locator::Css("div.wns-sync-box button.wns-sync-replay")).await.expect("an administrator may replay");
+    shot(&c, &format!("{storage}-order-box")).await;
+
+    // The list searched for the mug: other tests' products may fill the first page.
+    c.goto(&format!("{store_url}/wp-admin/edit.php?post_type=product&s=WNS-MUG")).await.unwrap();
+    let cell = |id: u64| format!("[data-wns-product=\"{id}\"] .wns-sync-badge");
+    let text = text_when(&c, &cell(mug), "the mug's stock cell", |s| s.contains("in NetSuite")).await;
+    assert!(text.contains("here"), "NetSuite's figure beside the shop's: {text}");
+    shot(&c, &format!("{storage}-products-list")).await;
+    c.goto(&format!("{store_url}/wp-admin/post.php?post={odd}&action=edit")).await.unwrap();
+    let text =
+        text_when(&c, "div.wns-sync-box[data-wns-product] .wns-sync-badge", "the product box", |s| !s.is_empty()).await;
+    assert_eq!(text, "Unmapped");
+    shot(&c, &format!("{storage}-product-box")).await;
+
+    c.goto(&format!("{store_url}/wp-admin/admin.php?page=wns-sync")).await.unwrap();
+    let text = text_when(&c, "table.wns-sync-exceptions", "the exceptions table", |s| s.contains(&odd_sku)).await;
+    assert!(text.contains("E-commerce"), "{text}");
+    shot(&c, &format!("{storage}-sync-page")).await;
+
+    // wns goes down: the orders list still works, and its column says so in words.
+    wns.go_down();
+    c.goto(&format!("{store_url}/wp-admin/{orders}")).await.unwrap();
+    let text = text_when(&c, &badge(posted), "the unreachable state", |s| s == "Sync unavailable").await;
+    assert_eq!(text, "Sync unavailable");
+    let title = c.find(Locator::Css(&badge(posted))).await.unwrap().attr("title").await.unwrap().unwrap_or_default();
+    assert!(title.contains("WooCommerce is not affected"), "{title}");
+    let row = c.find(Locator::Css(&format!("tr#post-{blocked}, tr#order-{blocked}"))).await;
+    assert!(row.is_ok(), "WooCommerce's own list still shows the orders");
+    shot(&c, &format!("{storage}-orders-list-wns-down")).await;
+    let _ = c.close().await;
+
+    t.cancel(posted).await;
+    t.cancel(blocked).await;
+    t.delete_webhook(hook.id).await;
+    t.php("delete_option( WNS_SYNC_OPTION );");
+}
