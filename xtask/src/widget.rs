@@ -118,7 +118,8 @@ fn wasm_bindgen_cli() -> Result<PathBuf> {
     }
     say(&format!("installing wasm-bindgen-cli {version} to match the crate (once; about 4 minutes on 2 cores)"));
     let locked = cargo()
-        .args(["install", "--quiet", "--locked", "wasm-bindgen-cli", "--version", &version])
+        // --force: cargo's record may say installed while the binary is gone or another version.
+        .args(["install", "--quiet", "--force", "--locked", "wasm-bindgen-cli", "--version", &version])
         .output()
         .context("running cargo install")?;
     if locked.status.success() {
@@ -144,7 +145,7 @@ fn wasm_bindgen_cli() -> Result<PathBuf> {
         };
         say(&format!("the crates.io mirror lacks a version of {krate} wasm-bindgen-cli locks; pinning {newest}"));
         run(cargo().args(["update", "--quiet", "-p", &krate, "--precise", &newest]).current_dir(&dir))?;
-        let out = cargo().args(["install", "--quiet", "--locked", "--path", "."]).current_dir(&dir).output()?;
+        let out = cargo().args(["install", "--quiet", "--force", "--locked", "--path", "."]).current_dir(&dir).output()?;
         if out.status.success() {
             return Ok(bin);
         }
