@@ -145,7 +145,8 @@ fn wasm_bindgen_cli() -> Result<PathBuf> {
         };
         say(&format!("the crates.io mirror lacks a version of {krate} wasm-bindgen-cli locks; pinning {newest}"));
         run(cargo().args(["update", "--quiet", "-p", &krate, "--precise", &newest]).current_dir(&dir))?;
-        let out = cargo().args(["install", "--quiet", "--force", "--locked", "--path", "."]).current_dir(&dir).output()?;
+        let out =
+            cargo().args(["install", "--quiet", "--force", "--locked", "--path", "."]).current_dir(&dir).output()?;
         if out.status.success() {
             return Ok(bin);
         }
