@@ -20,8 +20,8 @@ use wasm_bindgen::{JsCast, prelude::*};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{Document, Element, HtmlElement, RequestCredentials, RequestInit, Response};
 use wns_api_types::{
-    ErrorBody, ExceptionView, OrderStatus, OrderStatusRequest, OrderTimeline, ProductStatus, ProductStatusRequest,
-    Replayed, TokenGrant, WpError,
+    ErrorBody, OrderStatus, OrderStatusRequest, OrderTimeline, ProductStatus, ProductStatusRequest, Replayed,
+    TokenGrant, WpError,
 };
 
 use crate::{
@@ -43,9 +43,9 @@ struct Token {
     renew_at_ms: i64,
 }
 
-struct App {
+pub(crate) struct App {
     cfg: Config,
-    doc: Document,
+    pub(crate) doc: Document,
     token: RefCell<Option<Token>>,
     backoff: RefCell<Backoff>,
 }
@@ -70,11 +70,11 @@ fn document() -> Option<Document> {
     web_sys::window()?.document()
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
-async fn sleep(ms: i32) {
+pub(crate) async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
@@ -90,7 +90,7 @@ impl App {
             self.order_badges().await?;
             self.product_cells().await?;
             self.order_boxes().await?;
-            self.exceptions_page().await
+            self.sync_page().await
         }
         .await;
         match result {
@@ -102,36 +102,45 @@ impl App {
         }
     }
 
-    fn placeholders(&self, selector: &str) -> Vec<Element> {
+    pub(crate) fn placeholders(&self, selector: &str) -> Vec<Element> {
         let Ok(list) = self.doc.query_selector_all(selector) else { return Vec::new() };
         (0..list.length()).filter_map(|i| list.item(i)?.dyn_into::<Element>().ok()).collect()
     }
 
     fn ids(elements: &[Element], attribute: &str) -> Vec<u64> {
-        let mut ids: Vec<u64> =
-            elements.iter().filter_map(|e| e.get_attribute(attribute)?.parse().ok()).filter(|id| *id > 0).collect();
-        ids.sort_unstable();
-        ids.dedup();
+        // In page order, each once. A screen holds a few hundred ids at most; a sort would cost
+        // 4 KB of wasm.
+        let mut ids: Vec<u64> = Vec::new();
+        for id in elements.iter().filter_map(|e| e.get_attribute(attribute)?.parse::<u64>().ok()) {
+            if id > 0 && !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
         ids
     }
 
     async fn order_badges(&self) -> Result<(), Problem> {
         let spans = self.placeholders("span.wns-sync-status[data-wns-order]");
-        let ids = Self::ids(&spans, "data-wns-order");
+        self.render_order_badges(&spans).await.map(|_| ())
+    }
+
+    /// One `POST /api/v1/orders/status` for `spans`, each given its order's badge; the states.
+    pub(crate) async fn render_order_badges(&self, spans: &[Element]) -> Result<Vec<OrderStatus>, Problem> {
+        let ids = Self::ids(spans, "data-wns-order");
         if ids.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let statuses: Vec<OrderStatus> =
             self.api("POST", "/api/v1/orders/status", Some(&OrderStatusRequest { ids })).await?;
         let now = now_ms();
-        for span in &spans {
+        for span in spans {
             let id: Option<u64> = span.get_attribute("data-wns-order").and_then(|v| v.parse().ok());
             if let Some(s) = statuses.iter().find(|s| Some(s.order_id) == id) {
                 let b = view::order_badge(s, now);
                 badge(&self.doc, span, &b.label, b.tone, &b.detail, b.link.as_deref());
             }
         }
-        Ok(())
+        Ok(statuses)
     }
 
     async fn product_cells(&self) -> Result<(), Problem> {
@@ -214,8 +223,7 @@ impl App {
             let p = self.text_el("p", &format!("{}: {} {}", row.owner, row.what, row.fix), "wns-sync-exception");
             let _ = place.append_child(&p);
         }
-        let may_replay = self.token.borrow().as_ref().is_some_and(|t| t.grant.caps.iter().any(|c| c == "replay"));
-        if may_replay {
+        if self.may("replay") {
             let Ok(button) = self.doc.create_element("button") else { return };
             let _ = button.set_attribute("type", "button");
             let _ = button.set_attribute("class", "button wns-sync-replay");
@@ -245,51 +253,26 @@ impl App {
         let _ = place.append_child(&note);
     }
 
-    async fn exceptions_page(&self) -> Result<(), Problem> {
-        let Some(app) = self.placeholders("#wns-sync-app").into_iter().next() else { return Ok(()) };
-        let open: Vec<ExceptionView> = self.api("GET", "/api/v1/exceptions?state=open", None::<&()>).await?;
-        let now = now_ms();
-        clear(&app);
-        if open.is_empty() {
-            let _ = app.append_child(&self.text_el("p", "Nothing needs a person: every order and SKU is in sync.", ""));
-            return Ok(());
-        }
-        let table = self.el("table");
-        let _ = table.set_attribute("class", "widefat striped wns-sync-exceptions");
-        let head = self.el("tr");
-        for h in ["Owner", "What happened", "Holds back", "What to do", "State"] {
-            let th = self.text_el("th", h, "");
-            let _ = th.set_attribute("scope", "col");
-            let _ = head.append_child(&th);
-        }
-        let _ = table.append_child(&head);
-        for e in &open {
-            let row = view::exception_row(e, now);
-            let tr = self.el("tr");
-            let _ = tr.set_attribute("class", &format!("wns-sync-tone-{}", row.tone.class()));
-            for cell in [row.owner, &row.what, &row.impact, &row.fix, &row.state] {
-                let _ = tr.append_child(&self.text_el("td", cell, ""));
-            }
-            let _ = table.append_child(&tr);
-        }
-        let _ = app.append_child(&table);
-        Ok(())
-    }
-
     /// Every placeholder says what is wrong, in words; nothing else on the screen changes.
     fn show_everywhere(&self, problem: &Problem) {
         let words = problem.words();
-        for place in self.placeholders("[data-wns-order], [data-wns-product], #wns-sync-app") {
+        for place in self.placeholders("[data-wns-order], [data-wns-product]") {
             badge(&self.doc, &place, "Sync unavailable", Tone::Neutral, &words, None);
             let _ = place.set_attribute("data-wns-state", "unreachable");
         }
+        self.page_notice(Some(&words));
     }
 
-    fn el(&self, tag: &str) -> Element {
+    /// Whether the token in hand carries `cap` (`map_skus`, `replay`, `resolve`).
+    pub(crate) fn may(&self, cap: &str) -> bool {
+        self.token.borrow().as_ref().is_some_and(|t| t.grant.caps.iter().any(|c| c == cap))
+    }
+
+    pub(crate) fn el(&self, tag: &str) -> Element {
         self.doc.create_element(tag).expect("creating an element of a known tag")
     }
 
-    fn text_el(&self, tag: &str, text: &str, class: &str) -> Element {
+    pub(crate) fn text_el(&self, tag: &str, text: &str, class: &str) -> Element {
         let e = self.el(tag);
         e.set_text_content(Some(text));
         if !class.is_empty() {
@@ -328,21 +311,31 @@ impl App {
     }
 
     /// A call to the backend's `/api/v1` with the user's token: the answer, or the problem in words.
-    async fn api<T: DeserializeOwned, B: Serialize>(
+    pub(crate) async fn api<T: DeserializeOwned, B: Serialize>(
         &self,
         method: &str,
         path: &str,
         body: Option<&B>,
     ) -> Result<T, Problem> {
+        let text = match body {
+            Some(b) => Some(serde_json::to_string(b).map_err(|_| Problem::Unreachable)?),
+            None => None,
+        };
+        let answer = self.call(method, path, text).await?;
+        crate::jsde::from_value(answer).map_err(|_| Problem::Unreachable)
+    }
+
+    /// The part of [`App::api`] that does not depend on the types: one copy in the wasm instead
+    /// of one per answer type (the size budget).
+    async fn call(&self, method: &str, path: &str, body: Option<String>) -> Result<JsValue, Problem> {
         let token = self.bearer().await?;
         let init = RequestInit::new();
         init.set_method(method);
         init.set_credentials(RequestCredentials::Omit);
         let headers = web_sys::Headers::new().map_err(|_| Problem::Unreachable)?;
         let _ = headers.set("Authorization", &format!("Bearer {token}"));
-        if let Some(b) = body {
+        if let Some(text) = body {
             let _ = headers.set("Content-Type", "application/json");
-            let text = serde_json::to_string(b).map_err(|_| Problem::Unreachable)?;
             init.set_body(&JsValue::from_str(&text));
         }
         init.set_headers(&headers);
@@ -358,7 +351,7 @@ impl App {
             let why = crate::jsde::from_value::<ErrorBody>(body).map(|e| e.error.message).unwrap_or_default();
             return Err(Problem::from_status(status, why));
         }
-        crate::jsde::from_value(body).map_err(|_| Problem::Unreachable)
+        Ok(body)
     }
 }
 
@@ -383,13 +376,13 @@ async fn json(res: &Response) -> Result<JsValue, Problem> {
     JsFuture::from(promise).await.map_err(|_| Problem::Unreachable)
 }
 
-fn clear(e: &Element) {
+pub(crate) fn clear(e: &Element) {
     e.set_text_content(None);
 }
 
 /// Writes a badge into `place`: the label (a link when there is one), its tone as a class and
 /// the longer text as a tooltip and for screen readers.
-fn badge(doc: &Document, place: &Element, label: &str, tone: Tone, detail: &str, link: Option<&str>) {
+pub(crate) fn badge(doc: &Document, place: &Element, label: &str, tone: Tone, detail: &str, link: Option<&str>) {
     clear(place);
     let Ok(mark) = doc.create_element(if link.is_some() { "a" } else { "span" }) else { return };
     let _ = mark.set_attribute("class", &format!("wns-sync-badge wns-sync-tone-{}", tone.class()));

@@ -13,7 +13,11 @@ pub mod view;
 #[cfg(target_arch = "wasm32")]
 mod dom;
 #[cfg(target_arch = "wasm32")]
+pub use dom::start;
+#[cfg(target_arch = "wasm32")]
 mod jsde;
+#[cfg(target_arch = "wasm32")]
+mod page;
 
 use wns_api_types::{JobState, QueueSummary};
 

@@ -81,10 +81,12 @@ fn test(extra: &[String]) -> Result<()> {
         "wns-widget",
         "--target",
         "wasm32-unknown-unknown",
+        "--all-targets",
         "--",
         "-D",
         "warnings",
     ]))?;
+    widget::browser_tests()?;
     say(&format!("running every test on SQLite and on PostgreSQL ({})", pg.describe()));
     let (passed, failed) =
         run_counting(cargo().args(["test", "--workspace", "--no-fail-fast"]).args(extra).env("WNS_TEST_PG", pg.url()))?;

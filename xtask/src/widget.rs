@@ -12,7 +12,8 @@
 //! 4. `wasm-opt -Oz` from npm's `binaryen` (pinned; Debian's binaryen 108 cannot read what
 //!    wasm-bindgen 0.2.130 writes), installed once under `target/tools/`;
 //! 5. a loader appended to wasm-bindgen's module: inside WordPress the plugin sets
-//!    `window.wnsSync`, and the module starts itself with it;
+//!    `window.wnsSync`, and the module starts itself with it; then the module minified with npm's
+//!    `terser` (pinned), as shipped JavaScript is;
 //! 6. the budget: the `.wasm` and the JavaScript ≤ 150 KB raw and ≤ 60 KB gzipped (gzip -9). Past
 //!    it the build fails; either way it prints the figures.
 
@@ -28,6 +29,7 @@ use crate::{cargo, pg::target_dir, run, say, setup};
 
 const TARGET: &str = "wasm32-unknown-unknown";
 const BINARYEN: &str = "132.0.0";
+const TERSER: &str = "5.36.0";
 const RAW_BUDGET: u64 = 150_000;
 const GZIP_BUDGET: u64 = 60_000;
 
@@ -69,8 +71,29 @@ pub fn build() -> Result<PathBuf> {
         );
     }
     fs::write(&js, format!("{glue}{LOADER}"))?;
+    // wasm-bindgen's JavaScript as written is half comments and long names; shipped JavaScript is
+    // minified (exports and the loader's names stay: terser keeps a module's exports).
+    run(Command::new(npm_tool("terser", TERSER, "terser")?)
+        .arg(&js)
+        .args(["--module", "--compress", "--mangle", "-o"])
+        .arg(&js))?;
     budget(&[&wasm, &js])?;
     Ok(out)
+}
+
+/// The widget's in-browser tests (`wasm-widget/tests/browser.rs`) in headless Chromium, through
+/// the `wasm-bindgen-test-runner` installed with the CLI and Debian's chromedriver.
+pub fn browser_tests() -> Result<()> {
+    wasm_bindgen_cli()?;
+    if !setup::have("chromedriver") {
+        setup::apt_install(&["chromium", "chromium-driver"], "the widget's tests in headless Chromium")?;
+    }
+    say("the widget's tests in headless Chromium (wasm-bindgen-test)");
+    run(cargo()
+        // No `--quiet`: cargo passes it on to wasm-bindgen-test-runner, which refuses it.
+        .args(["test", "-p", "wns-widget", "--target", TARGET, "--test", "browser"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", cargo_home().join("bin").join("wasm-bindgen-test-runner"))
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver"))
 }
 
 fn wasm_target() -> Result<()> {
@@ -166,23 +189,28 @@ fn missing_version(error: &str) -> Option<(String, String)> {
     (!newest.is_empty()).then_some((krate, newest))
 }
 
-/// npm's binaryen, pinned, under `target/tools/`.
+/// npm's binaryen (for `wasm-opt`), pinned, under `target/tools/`.
 fn binaryen() -> Result<PathBuf> {
-    let dir = target_dir().join("tools").join(format!("binaryen-{BINARYEN}"));
-    let bin = dir.join("node_modules/.bin/wasm-opt");
-    if bin.is_file() {
-        return Ok(bin);
+    npm_tool("binaryen", BINARYEN, "wasm-opt")
+}
+
+/// `bin` of npm package `package` at `version`, installed once under `target/tools/`.
+fn npm_tool(package: &str, version: &str, bin: &str) -> Result<PathBuf> {
+    let dir = target_dir().join("tools").join(format!("{package}-{version}"));
+    let path = dir.join("node_modules/.bin").join(bin);
+    if path.is_file() {
+        return Ok(path);
     }
     if !setup::have("npm") {
-        setup::apt_install(&["nodejs", "npm"], "wasm-opt for the widget (npm's binaryen)")?;
+        setup::apt_install(&["nodejs", "npm"], "the widget's build tools (npm packages)")?;
     }
-    say(&format!("installing wasm-opt (npm binaryen@{BINARYEN}, once) into {}", dir.display()));
+    say(&format!("installing {bin} (npm {package}@{version}, once) into {}", dir.display()));
     fs::create_dir_all(&dir)?;
     run(Command::new("npm")
         .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
         .arg(&dir)
-        .arg(format!("binaryen@{BINARYEN}")))?;
-    Ok(bin)
+        .arg(format!("{package}@{version}")))?;
+    Ok(path)
 }
 
 fn gzip_size(file: &Path) -> Result<u64> {

@@ -13,6 +13,7 @@ use std::{
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use wns::api::auth::ApiSettings;
+use wns_sim::netsuite::SeedItem;
 
 use crate::{
     target::{ACTION_SCHEDULER, Target, real_store_info},
@@ -96,6 +97,15 @@ async fn text_when(c: &Client, css: &str, what: &str, ok: impl Fn(&str) -> bool)
     }
 }
 
+async fn log_in(c: &Client, store_url: &str, user: &str, password: &str) {
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&format!("{store_url}/wp-login.php")).await.unwrap();
+    c.wait().for_element(Locator::Id("user_login")).await.unwrap().send_keys(user).await.unwrap();
+    c.find(Locator::Id("user_pass")).await.unwrap().send_keys(password).await.unwrap();
+    c.find(Locator::Id("wp-submit")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Id("wpadminbar")).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a real store: cargo xtask test-php"]
 async fn the_widget_shows_real_badges_in_the_real_admin_and_says_when_wns_is_down() {
@@ -134,17 +144,7 @@ async fn the_widget_shows_real_badges_in_the_real_admin_and_says_when_wns_is_dow
     wns.stock.cycle(true).await.unwrap();
 
     let (_driver, c) = browser().await;
-    c.goto(&format!("{store_url}/wp-login.php")).await.unwrap();
-    c.wait()
-        .for_element(Locator::Id("user_login"))
-        .await
-        .unwrap()
-        .send_keys(info["admin_user"].as_str().unwrap())
-        .await
-        .unwrap();
-    c.find(Locator::Id("user_pass")).await.unwrap().send_keys(info["admin_password"].as_str().unwrap()).await.unwrap();
-    c.find(Locator::Id("wp-submit")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Id("wpadminbar")).await.unwrap();
+    log_in(&c, &store_url, info["admin_user"].as_str().unwrap(), info["admin_password"].as_str().unwrap()).await;
 
     let orders = if hpos { "admin.php?page=wc-orders" } else { "edit.php?post_type=shop_order" };
     c.goto(&format!("{store_url}/wp-admin/{orders}")).await.unwrap();
@@ -184,6 +184,53 @@ async fn the_widget_shows_real_badges_in_the_real_admin_and_says_when_wns_is_dow
     assert!(text.contains("E-commerce"), "{text}");
     shot(&c, &format!("{storage}-sync-page")).await;
 
+    // The SKU fixer: NetSuite has the item under another name; search it, pick it, and the
+    // blocked order continues to NetSuite while its badge changes on the page.
+    wns.ns.sim.seed_item(SeedItem { display_name: "Odd widget, blue".into(), ..SeedItem::new("ODD-ITEM-77") });
+    wns.items_index.refresh().await.unwrap();
+    c.refresh().await.unwrap();
+    let line = format!("li[data-wns-sku=\"{odd_sku}\"]");
+    c.wait()
+        .for_element(Locator::Css(&format!("{line} input.wns-sync-search")))
+        .await
+        .unwrap()
+        .send_keys("odd wid")
+        .await
+        .unwrap();
+    let pick = c.wait().for_element(Locator::Css(&format!("{line} button.wns-sync-pick"))).await.unwrap();
+    assert_eq!(pick.text().await.unwrap(), "ODD-ITEM-77 — Odd widget, blue");
+    shot(&c, &format!("{storage}-sku-fixer-search")).await;
+    pick.click().await.unwrap();
+    let status =
+        text_when(&c, &format!("{line} .wns-sync-fix-status"), "the saved mapping", |s| s.starts_with("Mapped")).await;
+    assert_eq!(status, format!("Mapped {odd_sku} to NetSuite item ODD-ITEM-77: 1 order continues to NetSuite."));
+    let blocked_external = format!("wc-shop-order-{blocked}");
+    wns.work_until("the released order in NetSuite", |ns| {
+        ns.sim.find_by_external_id("salesOrder", &blocked_external).is_some()
+    })
+    .await;
+    text_when(&c, &format!("{line} {}", badge(blocked)), "the released order's badge, without a reload", |s| {
+        s.starts_with("Posted")
+    })
+    .await;
+    text_when(&c, "#wns-sync-app .wns-sync-board", "the board without the closed exception", |s| !s.contains(&odd_sku))
+        .await;
+    shot(&c, &format!("{storage}-sku-fixer-saved")).await;
+
+    // Someone who may see orders but not edit products (an editor given the orders, as customer
+    // service often is; WooCommerce keeps users without `edit_posts` out of wp-admin, and shows
+    // its menu, where the page sits, to those who may edit others' orders): the board, no fixer.
+    let (viewer, password) = (format!("wns-viewer-{}", t.tag.to_lowercase()), format!("pw-{}-e2e", t.tag));
+    let viewer_id = t.php(&format!(
+        "$id = wp_create_user( '{viewer}', '{password}', '{viewer}@example.com' ); $u = new WP_User( $id ); \
+         $u->set_role( 'editor' ); $u->add_cap( 'edit_shop_orders' ); $u->add_cap( 'edit_others_shop_orders' ); echo $id;"
+    ));
+    log_in(&c, &store_url, &viewer, &password).await;
+    c.goto(&format!("{store_url}/wp-admin/admin.php?page=wns-sync")).await.unwrap();
+    c.wait().for_element(Locator::Css("#wns-sync-app .wns-sync-board")).await.unwrap();
+    assert!(c.find(Locator::Css(".wns-sync-fixer")).await.is_err(), "no fixer without map_skus");
+    shot(&c, &format!("{storage}-sync-page-viewer")).await;
+
     // wns goes down: the orders list still works, and its column says so in words.
     wns.go_down();
     c.goto(&format!("{store_url}/wp-admin/{orders}")).await.unwrap();
@@ -194,10 +241,19 @@ async fn the_widget_shows_real_badges_in_the_real_admin_and_says_when_wns_is_dow
     let row = c.find(Locator::Css(&format!("tr#post-{blocked}, tr#order-{blocked}"))).await;
     assert!(row.is_ok(), "WooCommerce's own list still shows the orders");
     shot(&c, &format!("{storage}-orders-list-wns-down")).await;
+    c.goto(&format!("{store_url}/wp-admin/admin.php?page=wns-sync")).await.unwrap();
+    text_when(&c, "#wns-sync-app .wns-sync-notice", "the page's unreachable notice", |s| {
+        s.contains("WooCommerce is not affected")
+    })
+    .await;
+    shot(&c, &format!("{storage}-sync-page-wns-down")).await;
     let _ = c.close().await;
 
     t.cancel(posted).await;
     t.cancel(blocked).await;
     t.delete_webhook(hook.id).await;
-    t.php("delete_option( WNS_SYNC_OPTION );");
+    t.php(&format!(
+        "delete_option( WNS_SYNC_OPTION ); require_once ABSPATH . 'wp-admin/includes/user.php'; wp_delete_user( {} );",
+        viewer_id.trim()
+    ));
 }

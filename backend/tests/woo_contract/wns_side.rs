@@ -25,6 +25,7 @@ use wns::{
     sync::{
         SyncSettings,
         inventory::{StockSettings, StockSync},
+        items::ItemIndex,
         order_flow::OrderFlow,
         sales_order::OrderMapping,
     },
@@ -39,6 +40,8 @@ pub struct Wns {
     _db: TestDb,
     pub ns: RunningNetSuite,
     pub stock: StockSync,
+    /// wns's local index of NetSuite's items, which the SKU fixer searches.
+    pub items_index: ItemIndex,
     worker: Worker,
     /// `http://127.0.0.1:<port>`
     pub url: String,
@@ -69,6 +72,7 @@ impl Wns {
         let mut settings = SyncSettings::new(OrderMapping::new("shop", "1", &shipping_item, &fee_item));
         settings.routing.default_location = Some(east.clone());
         let client = crate::support::netsuite_client(&ns.base_url, 5, 10);
+        let items_index = ItemIndex::new(client.clone(), queue.clone());
         let flow = OrderFlow::new(client.clone(), woo.clone(), queue.clone(), settings);
         let stock = StockSync::new(client, woo.clone(), queue.clone(), StockSettings::new(vec![east.clone()]));
         let opts = WorkerOptions { poll: Duration::from_millis(50), ..WorkerOptions::new("real-store") };
@@ -91,7 +95,7 @@ impl Wns {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Wns { _db: db, ns, stock, worker, url, east, items, down }
+        Wns { _db: db, ns, stock, items_index, worker, url, east, items, down }
     }
 
     pub fn webhook_url(&self) -> String {

@@ -1,0 +1,332 @@
+//! The "NetSuite sync" page (`#wns-sync-app`): the SKU fixer for users with `map_skus`, and the
+//! open exceptions.
+//!
+//! The page is built once and then refreshed in place: the exceptions table every refresh, the
+//! fixer's list only while nobody is typing in it or saving, so a refresh never takes a half-typed
+//! search away. The fixer searches NetSuite's items as the user types (300 ms after the last key,
+//! against wns's local item index, so typing spends nothing of NetSuite's concurrency), offers the
+//! hits as buttons (Tab and Enter work), saves the pick and says how many orders it released; the
+//! orders' badges beside the SKU then update every 2 s until NetSuite has them, without a reload.
+
+use std::{cell::Cell, rc::Rc};
+
+use wasm_bindgen::{JsCast, prelude::*};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{Element, HtmlInputElement};
+use wns_api_types::{ExceptionView, ItemHit, MappingSaved, OrderSyncState, SaveMappingRequest, UnmappedSku};
+
+use crate::{
+    dom::{App, clear, now_ms, sleep},
+    session::Problem,
+    view,
+};
+
+const DEBOUNCE_MS: i32 = 300;
+
+impl App {
+    fn page(&self) -> Option<Element> {
+        self.placeholders("#wns-sync-app").into_iter().next()
+    }
+
+    /// The page's notice line: `Some(words)` shows them (the backend is down), `None` clears it.
+    pub(crate) fn page_notice(&self, words: Option<&str>) {
+        let Some(root) = self.page() else { return };
+        let notice = match root.query_selector(".wns-sync-notice").ok().flatten() {
+            Some(n) => n,
+            None => {
+                let n = self.el("div");
+                let _ = n.set_attribute("role", "status");
+                let _ = root.prepend_with_node_1(&n);
+                n
+            }
+        };
+        match words {
+            Some(w) => {
+                let _ = notice.set_attribute("class", "wns-sync-notice notice notice-warning inline");
+                notice.set_text_content(None);
+                let _ = notice.append_child(&self.text_el("p", w, ""));
+                let _ = root.set_attribute("data-wns-state", "unreachable");
+            }
+            None => {
+                let _ = notice.set_attribute("class", "wns-sync-notice");
+                notice.set_text_content(None);
+                let _ = root.remove_attribute("data-wns-state");
+            }
+        }
+    }
+
+    pub(crate) async fn sync_page(self: &Rc<Self>) -> Result<(), Problem> {
+        let Some(root) = self.page() else { return Ok(()) };
+        let open: Vec<ExceptionView> = self.api("GET", "/api/v1/exceptions?state=open", None::<&()>).await?;
+        if root.get_attribute("data-wns-built").is_none() {
+            clear(&root);
+            if self.may("map_skus") {
+                let fixer = self.section("wns-sync-fixer", "SKUs without a NetSuite item");
+                let _ = fixer.append_child(&self.text_el(
+                    "p",
+                    "Orders with these SKUs wait for a NetSuite item. Search NetSuite's items by name, number or UPC, pick one, and the orders continue by themselves.",
+                    "wns-sync-detail",
+                ));
+                let list = self.el("ul");
+                let _ = list.set_attribute("class", "wns-sync-unmapped");
+                let _ = fixer.append_child(&list);
+                let _ = root.append_child(&fixer);
+            }
+            let board = self.section("wns-sync-board", "Open exceptions");
+            let _ = root.append_child(&board);
+            let _ = root.set_attribute("data-wns-built", "1");
+        }
+        self.page_notice(None);
+        if let Some(list) = root.query_selector(".wns-sync-unmapped").ok().flatten()
+            && !self.fixer_busy(&list)
+        {
+            let unmapped: Vec<UnmappedSku> = self.api("GET", "/api/v1/skus/unmapped", None::<&()>).await?;
+            self.render_unmapped(&list, &unmapped);
+            // The blocked orders' badges at once, not at the next refresh.
+            let spans = self.placeholders(".wns-sync-unmapped span.wns-sync-status[data-wns-order]");
+            self.render_order_badges(&spans).await?;
+        }
+        if let Some(board) = root.query_selector(".wns-sync-board").ok().flatten() {
+            self.render_board(&board, &open);
+        }
+        Ok(())
+    }
+
+    async fn refresh_board(&self) -> Result<(), Problem> {
+        let open: Vec<ExceptionView> = self.api("GET", "/api/v1/exceptions?state=open", None::<&()>).await?;
+        if let Some(board) = self.page().and_then(|p| p.query_selector(".wns-sync-board").ok().flatten()) {
+            self.render_board(&board, &open);
+        }
+        Ok(())
+    }
+
+    fn section(&self, class: &str, title: &str) -> Element {
+        let section = self.el("section");
+        let _ = section.set_attribute("class", class);
+        let id = format!("{class}-title");
+        let _ = section.set_attribute("aria-labelledby", &id);
+        let h = self.text_el("h2", title, "");
+        let _ = h.set_attribute("id", &id);
+        let _ = section.append_child(&h);
+        section
+    }
+
+    /// Someone is typing in the fixer or a save is on its way.
+    fn fixer_busy(&self, list: &Element) -> bool {
+        let typing = self.doc.active_element().is_some_and(|a| list.contains(Some(a.unchecked_ref())));
+        typing || list.query_selector("[data-wns-busy]").ok().flatten().is_some()
+    }
+
+    fn render_board(&self, board: &Element, open: &[ExceptionView]) {
+        if let Some(old) = board.query_selector("table, p").ok().flatten() {
+            old.remove();
+        }
+        if open.is_empty() {
+            let _ =
+                board.append_child(&self.text_el("p", "Nothing needs a person: every order and SKU is in sync.", ""));
+            return;
+        }
+        let now = now_ms();
+        let table = self.el("table");
+        let _ = table.set_attribute("class", "widefat striped wns-sync-exceptions");
+        let head = self.el("tr");
+        for h in ["Owner", "What happened", "Holds back", "What to do", "State"] {
+            let th = self.text_el("th", h, "");
+            let _ = th.set_attribute("scope", "col");
+            let _ = head.append_child(&th);
+        }
+        let _ = table.append_child(&head);
+        for e in open {
+            let row = view::exception_row(e, now);
+            let tr = self.el("tr");
+            let _ = tr.set_attribute("class", &format!("wns-sync-tone-{}", row.tone.class()));
+            for cell in [row.owner, &row.what, &row.impact, &row.fix, &row.state] {
+                let _ = tr.append_child(&self.text_el("td", cell, ""));
+            }
+            let _ = table.append_child(&tr);
+        }
+        let _ = board.append_child(&table);
+    }
+
+    /// The unmapped SKUs; a line mapped on this page stays (with its orders' badges and what the
+    /// save said) until the page is left.
+    fn render_unmapped(self: &Rc<Self>, list: &Element, unmapped: &[UnmappedSku]) {
+        let mut kept = Vec::new();
+        if let Ok(lines) = list.query_selector_all("li") {
+            for line in (0..lines.length()).filter_map(|i| lines.item(i)?.dyn_into::<Element>().ok()) {
+                if line.has_attribute("data-wns-mapped") {
+                    kept.extend(line.get_attribute("data-wns-sku"));
+                } else {
+                    line.remove();
+                }
+            }
+        }
+        let fresh: Vec<&UnmappedSku> = unmapped.iter().filter(|u| !kept.contains(&u.sku)).collect();
+        if fresh.is_empty() && kept.is_empty() {
+            let _ = list.append_child(&self.text_el("li", "Every SKU on an order has its NetSuite item.", ""));
+            return;
+        }
+        let now = now_ms();
+        let first = list.child_element_count();
+        for (n, u) in fresh.into_iter().enumerate() {
+            let n = n as u32 + first;
+            let li = self.el("li");
+            let _ = li.set_attribute("class", "wns-sync-sku");
+            let _ = li.set_attribute("data-wns-sku", &u.sku);
+            let _ = li.append_child(&self.text_el("p", &view::unmapped_line(u, now), "wns-sync-sku-line"));
+            let orders = self.el("p");
+            let _ = orders.set_attribute("class", "wns-sync-sku-orders");
+            for id in &u.order_ids {
+                let _ = orders.append_child(&self.text_el("span", &format!("#{id} "), "wns-sync-order-number"));
+                let span = self.text_el("span", "", "wns-sync-status");
+                let _ = span.set_attribute("data-wns-order", &id.to_string());
+                let _ = orders.append_child(&span);
+            }
+            let _ = li.append_child(&orders);
+            let input_id = format!("wns-sync-fix-{n}");
+            let label = self.text_el("label", &format!("NetSuite item for {}", u.sku), "");
+            let _ = label.set_attribute("for", &input_id);
+            let _ = li.append_child(&label);
+            let input = self.el("input");
+            for (k, v) in [
+                ("type", "search"),
+                ("id", input_id.as_str()),
+                ("class", "regular-text wns-sync-search"),
+                ("autocomplete", "off"),
+                ("placeholder", "Name, number or UPC"),
+                ("aria-describedby", &format!("{input_id}-status")),
+            ] {
+                let _ = input.set_attribute(k, v);
+            }
+            let _ = li.append_child(&input);
+            let hits = self.el("div");
+            let _ = hits.set_attribute("class", "wns-sync-hits");
+            let _ = li.append_child(&hits);
+            let status = self.text_el("p", "", "wns-sync-detail wns-sync-fix-status");
+            let _ = status.set_attribute("id", &format!("{input_id}-status"));
+            let _ = status.set_attribute("role", "status");
+            let _ = li.append_child(&status);
+            let _ = list.append_child(&li);
+            self.on_typing(&input, &hits, &status, &li, &u.sku);
+        }
+    }
+
+    /// Searches 300 ms after the last key; an older search's answer never replaces a newer one's.
+    fn on_typing(self: &Rc<Self>, input: &Element, hits: &Element, status: &Element, li: &Element, sku: &str) {
+        let generation = Rc::new(Cell::new(0u32));
+        let (app, hits, status, li, sku) = (self.clone(), hits.clone(), status.clone(), li.clone(), sku.to_string());
+        let field: HtmlInputElement = input.clone().unchecked_into();
+        let typed = Closure::<dyn FnMut()>::new(move || {
+            let mine = generation.get().wrapping_add(1);
+            generation.set(mine);
+            let (app, hits, status, li, sku, field, generation) =
+                (app.clone(), hits.clone(), status.clone(), li.clone(), sku.clone(), field.clone(), generation.clone());
+            spawn_local(async move {
+                sleep(DEBOUNCE_MS).await;
+                if generation.get() != mine {
+                    return;
+                }
+                let text = field.value();
+                if text.trim().is_empty() {
+                    clear(&hits);
+                    return;
+                }
+                let path = format!("/api/v1/items/search?q={}&limit=8", encode(&text));
+                let found: Result<Vec<ItemHit>, Problem> = app.api("GET", &path, None::<&()>).await;
+                if generation.get() != mine {
+                    return;
+                }
+                match found {
+                    Ok(found) => app.render_hits(&hits, &status, &li, &sku, &found),
+                    Err(p) => status.set_text_content(Some(&p.words())),
+                }
+            });
+        });
+        let _ = input.add_event_listener_with_callback("input", typed.as_ref().unchecked_ref());
+        typed.forget();
+    }
+
+    fn render_hits(self: &Rc<Self>, hits: &Element, status: &Element, li: &Element, sku: &str, found: &[ItemHit]) {
+        clear(hits);
+        if found.is_empty() {
+            status.set_text_content(Some("No NetSuite item matches; try part of its name or its UPC."));
+            return;
+        }
+        status.set_text_content(Some(&format!(
+            "{} NetSuite {} found; pick one to map {sku}.",
+            found.len(),
+            if found.len() == 1 { "item" } else { "items" }
+        )));
+        for hit in found {
+            let mut words = hit.itemid.clone();
+            if !hit.displayname.is_empty() && hit.displayname != hit.itemid {
+                words.push_str(&format!(" — {}", hit.displayname));
+            }
+            if !hit.upc.is_empty() {
+                words.push_str(&format!(" (UPC {})", hit.upc));
+            }
+            let button = self.text_el("button", &words, "button wns-sync-pick");
+            let words = hit.itemid.clone();
+            let _ = button.set_attribute("type", "button");
+            let _ = button.set_attribute("data-wns-item", &hit.netsuite_item_id);
+            let (app, status, li, sku, item, name) =
+                (self.clone(), status.clone(), li.clone(), sku.to_string(), hit.netsuite_item_id.clone(), words);
+            let pick = Closure::<dyn FnMut()>::new(move || {
+                let (app, status, li) = (app.clone(), status.clone(), li.clone());
+                let (sku, item, name) = (sku.clone(), item.clone(), name.clone());
+                spawn_local(async move { app.save_mapping(&status, &li, &sku, &item, &name).await });
+            });
+            let _ = button.add_event_listener_with_callback("click", pick.as_ref().unchecked_ref());
+            pick.forget();
+            let _ = hits.append_child(&button);
+        }
+    }
+
+    async fn save_mapping(self: &Rc<Self>, status: &Element, li: &Element, sku: &str, item: &str, name: &str) {
+        let _ = li.set_attribute("data-wns-busy", "1");
+        status.set_text_content(Some("Saving…"));
+        let body = SaveMappingRequest { netsuite_item_id: item.to_string() };
+        let path = format!("/api/v1/skus/{}/mapping", encode(sku));
+        let saved: Result<MappingSaved, Problem> = self.api("PUT", &path, Some(&body)).await;
+        match saved {
+            Ok(s) => {
+                let orders = match s.orders_released {
+                    0 => "no order was waiting on it".to_string(),
+                    1 => "1 order continues to NetSuite".to_string(),
+                    n => format!("{n} orders continue to NetSuite"),
+                };
+                status.set_text_content(Some(&format!("Mapped {} to NetSuite item {name}: {orders}.", s.sku)));
+                if let Some(hits) = li.query_selector(".wns-sync-hits").ok().flatten() {
+                    clear(&hits);
+                }
+                let _ = li.set_attribute("data-wns-mapped", &s.netsuite_item_id);
+                self.watch_orders(li).await;
+                // The SKU's exception has closed by itself: the board says so now, not in 30 s.
+                let _ = self.refresh_board().await;
+            }
+            Err(p) => status.set_text_content(Some(&p.words())),
+        }
+        let _ = li.remove_attribute("data-wns-busy");
+    }
+
+    /// The released orders' badges every 2 s, for a minute at most, until none is waiting.
+    async fn watch_orders(&self, li: &Element) {
+        let spans: Vec<Element> = {
+            let Ok(list) = li.query_selector_all("span.wns-sync-status[data-wns-order]") else { return };
+            (0..list.length()).filter_map(|i| list.item(i)?.dyn_into::<Element>().ok()).collect()
+        };
+        for _ in 0..30 {
+            let Ok(states) = self.render_order_badges(&spans).await else { return };
+            let moving = states.iter().any(|s| matches!(s.state, OrderSyncState::Waiting | OrderSyncState::Retrying));
+            if !moving {
+                return;
+            }
+            sleep(2_000).await;
+        }
+    }
+}
+
+/// A query or path component, percent-encoded as JavaScript's `encodeURIComponent` does.
+fn encode(text: &str) -> String {
+    js_sys::encode_uri_component(text).into()
+}
