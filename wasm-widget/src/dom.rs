@@ -57,13 +57,13 @@ pub fn start(config: JsValue) {
         return;
     };
     let app = Rc::new(App { cfg, doc, token: RefCell::new(None), backoff: RefCell::new(Backoff::default()) });
-    spawn_local(async move {
+    spawn(Box::pin(async move {
         loop {
             let ok = app.refresh().await;
             let wait = app.backoff.borrow_mut().next_delay_ms(ok);
             sleep(wait as i32).await;
         }
-    });
+    }));
 }
 
 fn document() -> Option<Document> {
@@ -72,6 +72,12 @@ fn document() -> Option<Document> {
 
 pub(crate) fn now_ms() -> i64 {
     js_sys::Date::now() as i64
+}
+
+/// Runs a task on the page's event loop. Every task goes through this one boxed type, so the
+/// executor's code is in the wasm once, not once per kind of task (the size budget).
+pub(crate) fn spawn(task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    spawn_local(task);
 }
 
 pub(crate) async fn sleep(ms: i32) {
@@ -232,7 +238,7 @@ impl App {
             let target = place.clone();
             let click = Closure::<dyn FnMut()>::new(move || {
                 let (app, place) = (app.clone(), target.clone());
-                spawn_local(async move { app.replay(&place, id).await });
+                spawn(Box::pin(async move { app.replay(&place, id).await }));
             });
             let _ = button.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
             click.forget();
@@ -282,7 +288,7 @@ impl App {
     }
 
     /// A token for the next request, renewed a minute before it expires.
-    async fn bearer(&self) -> Result<String, Problem> {
+    pub(crate) async fn bearer(&self) -> Result<String, Problem> {
         if let Some(t) = self.token.borrow().as_ref()
             && !needs_renewal(t.renew_at_ms, now_ms())
         {

@@ -61,3 +61,10 @@ mod tests {
         assert_eq!(queue_headline(&s), "all in sync");
     }
 }
+
+/// See `Cargo.toml` for why this allocator. SAFETY: the widget runs on the page's one thread; it
+/// starts no worker and shares no memory.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

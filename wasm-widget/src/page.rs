@@ -11,12 +11,14 @@
 use std::{cell::Cell, rc::Rc};
 
 use wasm_bindgen::{JsCast, prelude::*};
-use wasm_bindgen_futures::spawn_local;
 use web_sys::{Element, HtmlInputElement};
-use wns_api_types::{ExceptionView, ItemHit, MappingSaved, OrderSyncState, SaveMappingRequest, UnmappedSku};
+use wns_api_types::{
+    ExceptionState, ExceptionView, IgnoreRequest, ItemHit, MappingSaved, OrderSyncState, OwnerCount,
+    SaveMappingRequest, UnmappedSku,
+};
 
 use crate::{
-    dom::{App, clear, now_ms, sleep},
+    dom::{App, clear, now_ms, sleep, spawn},
     session::Problem,
     view,
 };
@@ -57,7 +59,8 @@ impl App {
 
     pub(crate) async fn sync_page(self: &Rc<Self>) -> Result<(), Problem> {
         let Some(root) = self.page() else { return Ok(()) };
-        let open: Vec<ExceptionView> = self.api("GET", "/api/v1/exceptions?state=open", None::<&()>).await?;
+        // The token first: what the page offers depends on its capabilities.
+        self.bearer().await?;
         if root.get_attribute("data-wns-built").is_none() {
             clear(&root);
             if self.may("map_skus") {
@@ -72,7 +75,8 @@ impl App {
                 let _ = fixer.append_child(&list);
                 let _ = root.append_child(&fixer);
             }
-            let board = self.section("wns-sync-board", "Open exceptions");
+            let board = self.section("wns-sync-board", "Exceptions");
+            self.board_filters(&board);
             let _ = root.append_child(&board);
             let _ = root.set_attribute("data-wns-built", "1");
         }
@@ -86,18 +90,120 @@ impl App {
             let spans = self.placeholders(".wns-sync-unmapped span.wns-sync-status[data-wns-order]");
             self.render_order_badges(&spans).await?;
         }
-        if let Some(board) = root.query_selector(".wns-sync-board").ok().flatten() {
-            self.render_board(&board, &open);
+        self.refresh_board().await
+    }
+
+    /// The board with its current filters: the owners' counts, then the rows. Skipped while
+    /// someone writes a reason to ignore one.
+    async fn refresh_board(self: &Rc<Self>) -> Result<(), Problem> {
+        let Some(board) = self.page().and_then(|p| p.query_selector(".wns-sync-board").ok().flatten()) else {
+            return Ok(());
+        };
+        if board.query_selector("[data-wns-busy]").ok().flatten().is_some() {
+            return Ok(());
         }
+        let counts: Vec<OwnerCount> = self.api("GET", "/api/v1/exceptions/counts", None::<&()>).await?;
+        let owner = board.get_attribute("data-owner").unwrap_or_default();
+        let state = board.get_attribute("data-state").unwrap_or_else(|| "open".into());
+        let text = board.get_attribute("data-q").unwrap_or_default();
+        let mut path = format!("/api/v1/exceptions?state={state}");
+        if !owner.is_empty() {
+            path.push_str(&format!("&owner={owner}"));
+        }
+        if !text.trim().is_empty() {
+            path.push_str(&format!("&q={}", encode(&text)));
+        }
+        let rows: Vec<ExceptionView> = self.api("GET", &path, None::<&()>).await?;
+        self.render_counts(&board, &counts, &owner);
+        self.render_board(&board, &rows);
         Ok(())
     }
 
-    async fn refresh_board(&self) -> Result<(), Problem> {
-        let open: Vec<ExceptionView> = self.api("GET", "/api/v1/exceptions?state=open", None::<&()>).await?;
-        if let Some(board) = self.page().and_then(|p| p.query_selector(".wns-sync-board").ok().flatten()) {
-            self.render_board(&board, &open);
+    /// The filters, made once: owner buttons (filled by [`App::render_counts`]), state, text.
+    fn board_filters(self: &Rc<Self>, board: &Element) {
+        let owners = self.el("div");
+        let _ = owners.set_attribute("class", "wns-sync-owners");
+        let _ = owners.set_attribute("role", "group");
+        let _ = owners.set_attribute("aria-label", "Whose exceptions");
+        let _ = board.append_child(&owners);
+        let bar = self.el("p");
+        let _ = bar.set_attribute("class", "wns-sync-filters");
+        let label = self.text_el("label", "State ", "");
+        let select = self.el("select");
+        let _ = select.set_attribute("class", "wns-sync-state");
+        for (value, words) in [("open", "Open"), ("resolved", "Resolved"), ("ignored", "Ignored"), ("all", "All")] {
+            let option = self.text_el("option", words, "");
+            let _ = option.set_attribute("value", value);
+            let _ = select.append_child(&option);
         }
-        Ok(())
+        let _ = label.append_child(&select);
+        let _ = bar.append_child(&label);
+        let search = self.text_el("label", " Words ", "");
+        let input = self.el("input");
+        let _ = input.set_attribute("type", "search");
+        let _ = input.set_attribute("class", "wns-sync-q");
+        let _ = search.append_child(&input);
+        let _ = bar.append_child(&search);
+        let _ = board.append_child(&bar);
+
+        let (app, b) = (self.clone(), board.clone());
+        let changed = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            let Some(field) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) else { return };
+            let _ = b.set_attribute("data-state", &field.value());
+            let app = app.clone();
+            spawn(Box::pin(async move { app.board_or_notice().await }));
+        });
+        let _ = select.add_event_listener_with_callback("change", changed.as_ref().unchecked_ref());
+        changed.forget();
+
+        let generation = Rc::new(Cell::new(0u32));
+        let (app, b) = (self.clone(), board.clone());
+        let field: HtmlInputElement = input.unchecked_into();
+        let typed = Closure::<dyn FnMut()>::new(move || {
+            let mine = generation.get().wrapping_add(1);
+            generation.set(mine);
+            let (app, b, field, generation) = (app.clone(), b.clone(), field.clone(), generation.clone());
+            spawn(Box::pin(async move {
+                sleep(DEBOUNCE_MS).await;
+                if generation.get() == mine {
+                    let _ = b.set_attribute("data-q", &field.value());
+                    app.board_or_notice().await;
+                }
+            }));
+        });
+        let _ = bar.add_event_listener_with_callback("input", typed.as_ref().unchecked_ref());
+        typed.forget();
+    }
+
+    async fn board_or_notice(self: &Rc<Self>) {
+        if let Err(p) = self.refresh_board().await {
+            self.page_notice(Some(&p.words()));
+        }
+    }
+
+    fn render_counts(self: &Rc<Self>, board: &Element, counts: &[OwnerCount], chosen: &str) {
+        let Some(owners) = board.query_selector(".wns-sync-owners").ok().flatten() else { return };
+        clear(&owners);
+        let total: u64 = counts.iter().map(|c| c.open).sum();
+        let mut choices = vec![(String::new(), format!("All ({total})"))];
+        for c in counts {
+            choices.push((c.owner.as_str().to_string(), format!("{} ({})", view::owner_title(c.owner), c.open)));
+        }
+        for (value, words) in choices {
+            let button = self.text_el("button", &words, "button wns-sync-owner");
+            let _ = button.set_attribute("type", "button");
+            let _ = button.set_attribute("data-owner", &value);
+            let _ = button.set_attribute("aria-pressed", if value == chosen { "true" } else { "false" });
+            let (app, b) = (self.clone(), board.clone());
+            let click = Closure::<dyn FnMut()>::new(move || {
+                let _ = b.set_attribute("data-owner", &value);
+                let app = app.clone();
+                spawn(Box::pin(async move { app.board_or_notice().await }));
+            });
+            let _ = button.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
+            click.forget();
+            let _ = owners.append_child(&button);
+        }
     }
 
     fn section(&self, class: &str, title: &str) -> Element {
@@ -117,35 +223,129 @@ impl App {
         typing || list.query_selector("[data-wns-busy]").ok().flatten().is_some()
     }
 
-    fn render_board(&self, board: &Element, open: &[ExceptionView]) {
-        if let Some(old) = board.query_selector("table, p").ok().flatten() {
+    fn render_board(self: &Rc<Self>, board: &Element, rows: &[ExceptionView]) {
+        if let Some(old) = board.query_selector(".wns-sync-exceptions, .wns-sync-none").ok().flatten() {
             old.remove();
         }
-        if open.is_empty() {
-            let _ =
-                board.append_child(&self.text_el("p", "Nothing needs a person: every order and SKU is in sync.", ""));
+        if rows.is_empty() {
+            let words = if board.get_attribute("data-state").is_none_or(|s| s == "open") {
+                "Nothing needs a person: every order and SKU is in sync."
+            } else {
+                "No exception matches these filters."
+            };
+            let _ = board.append_child(&self.text_el("p", words, "wns-sync-none"));
             return;
         }
+        let may_resolve = self.may("resolve");
         let now = now_ms();
         let table = self.el("table");
         let _ = table.set_attribute("class", "widefat striped wns-sync-exceptions");
         let head = self.el("tr");
-        for h in ["Owner", "What happened", "Holds back", "What to do", "State"] {
+        let mut titles = vec!["Owner", "What happened", "Holds back", "What to do", "State"];
+        if may_resolve {
+            titles.push("Action");
+        }
+        for h in titles {
             let th = self.text_el("th", h, "");
             let _ = th.set_attribute("scope", "col");
             let _ = head.append_child(&th);
         }
         let _ = table.append_child(&head);
-        for e in open {
+        for e in rows {
             let row = view::exception_row(e, now);
             let tr = self.el("tr");
             let _ = tr.set_attribute("class", &format!("wns-sync-tone-{}", row.tone.class()));
+            let _ = tr.set_attribute("data-wns-exception", &e.id.to_string());
             for cell in [row.owner, &row.what, &row.impact, &row.fix, &row.state] {
                 let _ = tr.append_child(&self.text_el("td", cell, ""));
+            }
+            if may_resolve {
+                let td = self.el("td");
+                if matches!(e.state, ExceptionState::Open) {
+                    self.action(&td, e.id, "Resolve", "resolve");
+                    self.ignore_action(&td, e.id);
+                } else {
+                    self.action(&td, e.id, "Reopen", "reopen");
+                }
+                let _ = tr.append_child(&td);
             }
             let _ = table.append_child(&tr);
         }
         let _ = board.append_child(&table);
+    }
+
+    /// A button that posts `/api/v1/exceptions/{id}/{verb}` and refreshes the board.
+    fn action(self: &Rc<Self>, td: &Element, id: i64, words: &str, verb: &'static str) {
+        let button = self.text_el("button", words, &format!("button wns-sync-{verb}"));
+        let _ = button.set_attribute("type", "button");
+        let app = self.clone();
+        let click = Closure::<dyn FnMut()>::new(move || {
+            let app = app.clone();
+            spawn(Box::pin(async move { app.close(id, verb, None).await }));
+        });
+        let _ = button.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
+        click.forget();
+        let _ = td.append_child(&button);
+    }
+
+    /// "Ignore…" opens a field for the reason (the API wants one) and a button to confirm.
+    fn ignore_action(self: &Rc<Self>, td: &Element, id: i64) {
+        let open = self.text_el("button", "Ignore…", "button-link wns-sync-ignore");
+        let _ = open.set_attribute("type", "button");
+        let (app, cell) = (self.clone(), td.clone());
+        let click = Closure::<dyn FnMut()>::new(move || app.reason_form(&cell, id));
+        let _ = open.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
+        click.forget();
+        let _ = td.append_child(&open);
+    }
+
+    fn reason_form(self: &Rc<Self>, td: &Element, id: i64) {
+        clear(td);
+        let _ = td.set_attribute("data-wns-busy", "1");
+        let field_id = format!("wns-sync-reason-{id}");
+        let label = self.text_el("label", "Why is it ignored?", "");
+        let _ = label.set_attribute("for", &field_id);
+        let input = self.el("input");
+        for (k, v) in [("type", "text"), ("id", field_id.as_str()), ("class", "wns-sync-reason"), ("maxlength", "500")]
+        {
+            let _ = input.set_attribute(k, v);
+        }
+        let confirm = self.text_el("button", "Ignore", "button wns-sync-ignore-confirm");
+        let _ = confirm.set_attribute("type", "button");
+        let (app, field) = (self.clone(), input.clone().unchecked_into::<HtmlInputElement>());
+        let click = Closure::<dyn FnMut()>::new(move || {
+            let (app, reason) = (app.clone(), field.value());
+            spawn(Box::pin(async move { app.close(id, "ignore", Some(reason)).await }));
+        });
+        let _ = confirm.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
+        click.forget();
+        for e in [&label, &input, &confirm] {
+            let _ = td.append_child(e);
+        }
+        if let Some(field) = input.dyn_ref::<web_sys::HtmlElement>() {
+            let _ = field.focus();
+        }
+    }
+
+    async fn close(self: &Rc<Self>, id: i64, verb: &str, reason: Option<String>) {
+        let path = format!("/api/v1/exceptions/{id}/{verb}");
+        let done: Result<ExceptionView, Problem> = match reason {
+            Some(reason) => self.api("POST", &path, Some(&IgnoreRequest { reason })).await,
+            None => self.api("POST", &path, None::<&()>).await,
+        };
+        if let Some(board) = self.page().and_then(|p| p.query_selector(".wns-sync-board").ok().flatten())
+            && let Ok(busy) = board.query_selector_all("[data-wns-busy]")
+        {
+            for i in 0..busy.length() {
+                if let Some(e) = busy.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                    let _ = e.remove_attribute("data-wns-busy");
+                }
+            }
+        }
+        match done {
+            Ok(_) => self.board_or_notice().await,
+            Err(p) => self.page_notice(Some(&p.words())),
+        }
     }
 
     /// The unmapped SKUs; a line mapped on this page stays (with its orders' badges and what the
@@ -221,7 +421,7 @@ impl App {
             generation.set(mine);
             let (app, hits, status, li, sku, field, generation) =
                 (app.clone(), hits.clone(), status.clone(), li.clone(), sku.clone(), field.clone(), generation.clone());
-            spawn_local(async move {
+            spawn(Box::pin(async move {
                 sleep(DEBOUNCE_MS).await;
                 if generation.get() != mine {
                     return;
@@ -240,7 +440,7 @@ impl App {
                     Ok(found) => app.render_hits(&hits, &status, &li, &sku, &found),
                     Err(p) => status.set_text_content(Some(&p.words())),
                 }
-            });
+            }));
         });
         let _ = input.add_event_listener_with_callback("input", typed.as_ref().unchecked_ref());
         typed.forget();
@@ -274,7 +474,7 @@ impl App {
             let pick = Closure::<dyn FnMut()>::new(move || {
                 let (app, status, li) = (app.clone(), status.clone(), li.clone());
                 let (sku, item, name) = (sku.clone(), item.clone(), name.clone());
-                spawn_local(async move { app.save_mapping(&status, &li, &sku, &item, &name).await });
+                spawn(Box::pin(async move { app.save_mapping(&status, &li, &sku, &item, &name).await }));
             });
             let _ = button.add_event_listener_with_callback("click", pick.as_ref().unchecked_ref());
             pick.forget();

@@ -159,6 +159,7 @@ async fn the_sku_fixer_searches_once_after_typing_renews_the_token_and_saves() {
             // A token of one second: renewed at 0.8 s, before it expires.
             "POST /token": token(&["view", "map_skus"], 1),
             "GET /api/v1/exceptions": [200, []],
+            "GET /api/v1/exceptions/counts": [200, []],
             "GET /api/v1/skus/unmapped": [200, [
                 { "sku": "MUG-RED", "order_ids": [9], "money_waiting": [{ "currency": "EUR", "amount": "25.00" }], "since": now_ms }
             ]],
@@ -211,4 +212,63 @@ async fn the_sku_fixer_searches_once_after_typing_renews_the_token_and_saves() {
         "Mapped MUG-RED to NetSuite item MUG-R: 1 order continues to NetSuite."
     );
     assert!(doc.query_selector(".wns-sync-sku[data-wns-mapped='4401']").unwrap().is_some());
+}
+
+#[wasm_bindgen_test]
+async fn the_board_filters_by_owner_and_resolves_and_ignores_with_a_reason() {
+    let host = "wns-board.test";
+    let now_ms = js_sys::Date::now() as i64;
+    let exception = |id: i64, owner: &str, message: &str| {
+        json!({ "id": id, "kind": "k", "owner": owner, "entity": format!("order:{id}"), "message": message,
+                "fix": "Do the thing.", "state": "open", "resolution": null, "resolved_by": null, "note": null,
+                "orders_blocked": 1, "money_waiting": [{ "currency": "USD", "amount": "10.00" }], "skus_stale": 0,
+                "first_seen": now_ms, "last_seen": now_ms, "count": 1 })
+    };
+    fake_backend(
+        host,
+        json!({
+            "POST /token": token(&["view", "resolve"], 900),
+            "GET /api/v1/exceptions/counts": [200, [{ "owner": "finance", "open": 1 }, { "owner": "operations", "open": 1 }]],
+            "GET /api/v1/exceptions": [200, [exception(1, "finance", "Payout 7 is 0.04 off"), exception(2, "operations", "Order 9 failed")]],
+            "POST /api/v1/exceptions/1/resolve": [200, exception(1, "finance", "Payout 7 is 0.04 off")],
+            "POST /api/v1/exceptions/2/ignore": [200, exception(2, "operations", "Order 9 failed")]
+        }),
+    );
+    let doc = page(r#"<div id="wns-sync-app"></div>"#);
+    start(host);
+    settle(400).await;
+    assert!(doc.query_selector(".wns-sync-fixer").unwrap().is_none(), "no fixer without map_skus");
+    let owners: Vec<String> = (0..3)
+        .map(|i| doc.query_selector_all(".wns-sync-owner").unwrap().item(i).unwrap().text_content().unwrap())
+        .collect();
+    assert_eq!(owners, ["All (2)", "Finance (1)", "Operations (1)"]);
+    assert_eq!(doc.query_selector_all(".wns-sync-exceptions tr[data-wns-exception]").unwrap().length(), 2);
+
+    let finance: web_sys::HtmlElement =
+        doc.query_selector(".wns-sync-owner[data-owner='finance']").unwrap().unwrap().dyn_into().unwrap();
+    finance.click();
+    settle(300).await;
+    let lists = calls("GET /api/v1/exceptions");
+    assert_eq!(lists.last().unwrap()["search"], json!("?state=open&owner=finance"));
+
+    let resolve: web_sys::HtmlElement =
+        doc.query_selector("tr[data-wns-exception='1'] .wns-sync-resolve").unwrap().unwrap().dyn_into().unwrap();
+    resolve.click();
+    settle(300).await;
+    assert_eq!(calls("POST /api/v1/exceptions/1/resolve").len(), 1);
+
+    let ignore: web_sys::HtmlElement =
+        doc.query_selector("tr[data-wns-exception='2'] .wns-sync-ignore").unwrap().unwrap().dyn_into().unwrap();
+    ignore.click();
+    let reason: web_sys::HtmlInputElement =
+        doc.query_selector("tr[data-wns-exception='2'] input.wns-sync-reason").unwrap().unwrap().dyn_into().unwrap();
+    assert_eq!(doc.active_element().unwrap().class_name(), "wns-sync-reason", "the reason field takes the focus");
+    reason.set_value("4 cents of rounding; finance agreed");
+    let confirm: web_sys::HtmlElement =
+        doc.query_selector("tr[data-wns-exception='2'] .wns-sync-ignore-confirm").unwrap().unwrap().dyn_into().unwrap();
+    confirm.click();
+    settle(300).await;
+    let ignored = calls("POST /api/v1/exceptions/2/ignore");
+    assert_eq!(ignored.len(), 1);
+    assert_eq!(ignored[0]["body"], json!("{\"reason\":\"4 cents of rounding; finance agreed\"}"));
 }

@@ -61,7 +61,7 @@ pub fn build() -> Result<PathBuf> {
         .arg(&out)
         .arg(&built))?;
     let wasm = out.join("wns_widget_bg.wasm");
-    run(Command::new(&wasm_opt).arg("-Oz").arg(&wasm).arg("-o").arg(&wasm))?;
+    run(Command::new(&wasm_opt).args(["-Oz", "--converge"]).arg(&wasm).arg("-o").arg(&wasm))?;
     let js = out.join("wns_widget.js");
     let glue = fs::read_to_string(&js).with_context(|| format!("reading {}", js.display()))?;
     if !glue.contains(INIT_EXPORT) || !glue.contains("export function start(") {
