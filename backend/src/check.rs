@@ -75,6 +75,9 @@ async fn check_woocommerce(woo: &WooSettings, stock: Option<&StockSettings>) -> 
                 WooError::Api { status: 401, .. } => {
                     " — check woocommerce.consumer_key/consumer_secret and that the key has read_write permission"
                 }
+                WooError::Transport { .. } if e.to_string().contains("certificate") => {
+                    " — the store's TLS certificate is not trusted here: if a private CA signed it, set woocommerce.ca_file to that CA (PEM)"
+                }
                 WooError::Transport { .. } => " — is woocommerce.base_url right and reachable from here?",
                 _ => "",
             };

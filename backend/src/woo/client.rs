@@ -25,7 +25,7 @@ use crate::remote::{ErrorClass, oauth1::OAuth1Signer};
 pub enum WooError {
     #[error("WooCommerce {op} answered {status}: {code} {message}")]
     Api { op: String, status: u16, code: String, message: String },
-    #[error("WooCommerce {op} got no answer: {source}")]
+    #[error("WooCommerce {op} got no answer: {}", causes(source))]
     Transport {
         op: String,
         #[source]
@@ -33,6 +33,22 @@ pub enum WooError {
     },
     #[error("WooCommerce {op}: unexpected answer: {problem}")]
     Protocol { op: String, problem: String },
+}
+
+/// An error with what caused it, down to the root ("error sending request …: invalid peer
+/// certificate: UnknownIssuer"): reqwest's own message names only the first step.
+fn causes(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = std::error::Error::source(e);
+    while let Some(cause) = next {
+        let words = cause.to_string();
+        if !text.contains(&words) {
+            text.push_str(": ");
+            text.push_str(&words);
+        }
+        next = cause.source();
+    }
+    text
 }
 
 impl WooError {

@@ -86,6 +86,7 @@ pub async fn basic_auth_over_https_behind_a_tls_proxy(t: Target) {
     let untrusted = WooClient::new(&t.settings(&proxy.url)).unwrap();
     let refused = untrusted.products_by_sku(&sku).await.unwrap_err();
     assert!(matches!(refused, WooError::Transport { .. }), "{refused:?}");
+    assert!(refused.to_string().contains("certificate"), "the message names the cause: {refused}");
 
     let mut settings = t.settings(&proxy.url);
     settings.ca_file = Some(proxy.ca_file.display().to_string());
