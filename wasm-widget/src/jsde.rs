@@ -41,34 +41,64 @@ const SAFE: f64 = 9_007_199_254_740_991.0;
 
 struct Js(JsValue);
 
+enum Shape {
+    Unit,
+    Bool(bool),
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+    Text(String),
+    List(js_sys::Array),
+    Object(JsValue, js_sys::Array),
+    Other,
+}
+
+impl Shape {
+    #[inline(never)]
+    fn of(v: JsValue) -> Shape {
+        if v.is_null() || v.is_undefined() {
+            return Shape::Unit;
+        }
+        if let Some(b) = v.as_bool() {
+            return Shape::Bool(b);
+        }
+        if let Some(n) = v.as_f64() {
+            if n.fract() != 0.0 || n.abs() > SAFE {
+                return Shape::Float(n);
+            }
+            return if n < 0.0 { Shape::Signed(n as i64) } else { Shape::Unsigned(n as u64) };
+        }
+        if let Some(s) = v.as_string() {
+            return Shape::Text(s);
+        }
+        if js_sys::Array::is_array(&v) {
+            return Shape::List(v.unchecked_into());
+        }
+        if v.is_object() {
+            let keys = js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>());
+            return Shape::Object(v, keys);
+        }
+        Shape::Other
+    }
+}
+
 impl<'de> de::Deserializer<'de> for Js {
     type Error = Mismatch;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-        let v = self.0;
-        if v.is_null() || v.is_undefined() {
-            return visitor.visit_unit();
+        // What the value is, found once outside the generic part: this body is copied for every
+        // type read, so the less it holds the smaller the wasm.
+        match Shape::of(self.0) {
+            Shape::Unit => visitor.visit_unit(),
+            Shape::Bool(b) => visitor.visit_bool(b),
+            Shape::Unsigned(n) => visitor.visit_u64(n),
+            Shape::Signed(n) => visitor.visit_i64(n),
+            Shape::Float(n) => visitor.visit_f64(n),
+            Shape::Text(s) => visitor.visit_string(s),
+            Shape::List(items) => visitor.visit_seq(Items { items, next: 0 }),
+            Shape::Object(object, keys) => visitor.visit_map(Fields { object, keys, next: 0, value: None }),
+            Shape::Other => Err(Mismatch),
         }
-        if let Some(b) = v.as_bool() {
-            return visitor.visit_bool(b);
-        }
-        if let Some(n) = v.as_f64() {
-            if n.fract() != 0.0 || n.abs() > SAFE {
-                return visitor.visit_f64(n);
-            }
-            return if n < 0.0 { visitor.visit_i64(n as i64) } else { visitor.visit_u64(n as u64) };
-        }
-        if let Some(s) = v.as_string() {
-            return visitor.visit_string(s);
-        }
-        if js_sys::Array::is_array(&v) {
-            return visitor.visit_seq(Items { items: v.unchecked_into(), next: 0 });
-        }
-        if v.is_object() {
-            let keys = js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>());
-            return visitor.visit_map(Fields { object: v, keys, next: 0, value: None });
-        }
-        Err(Mismatch)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
