@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use wns::api::auth::ApiSettings;
 
 use crate::{
-    target::{ACTION_SCHEDULER, Target, real_store_info},
+    target::{ACTION_SCHEDULER, Target},
     wns_side::Wns,
 };
 
@@ -18,7 +18,7 @@ async fn a_real_order_reaches_netsuite_through_its_webhook_and_netsuite_stock_re
     let _queue = ACTION_SCHEDULER.lock().await;
     let started = Instant::now();
     let t = Target::real();
-    let info = real_store_info();
+    let info = t.info();
     let woo = t.client();
     // wns with the store's mug as a NetSuite item, its webhook receiver the store's webhook's URL.
     let wns = Wns::start(&woo, &["WNS-MUG"], ApiSettings::default()).await;

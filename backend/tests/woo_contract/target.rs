@@ -143,25 +143,28 @@ impl Target {
         self.rest(Method::PUT, &format!("orders/{order}"), Some(json!({ "status": "cancelled" }))).await;
     }
 
+    /// The real store's `store.json` (its URL, path, keys, users and seeded products).
+    pub fn info(&self) -> &Value {
+        let Kind::Real(info) = &self.kind else { panic!("only the real store has a store.json") };
+        info
+    }
+
+    fn wp_load(&self) -> String {
+        format!("{}wp-load.php", self.info()["path"].as_str().unwrap())
+    }
+
     /// Runs PHP inside the real store (WordPress loaded), as its own CLI scripts do.
     pub fn php(&self, code: &str) -> String {
-        let Kind::Real(info) = &self.kind else { panic!("PHP runs only in the real store") };
-        let wp_load = format!("{}wp-load.php", info["path"].as_str().unwrap());
-        let out = std::process::Command::new("php")
-            .arg("-r")
-            .arg(format!("$_SERVER['HTTP_HOST'] = '127.0.0.1'; require {wp_load:?}; {code}"))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "PHP in the store: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).to_string()
+        run_php(&self.wp_load(), code)
     }
 
     /// Lets the store deliver what it queued: the real store's Action Scheduler queue is run once,
     /// as WP-Cron would; the simulator delivers on its own.
     pub async fn deliver(&self) {
-        if let Kind::Real(info) = &self.kind {
-            let wp_load = format!("{}wp-load.php", info["path"].as_str().unwrap());
-            tokio::task::spawn_blocking(move || run_action_scheduler(&wp_load)).await.unwrap();
+        if let Kind::Real(_) = self.kind {
+            let wp_load = self.wp_load();
+            let run = move || run_php(&wp_load, "ActionScheduler_QueueRunner::instance()->run();");
+            tokio::task::spawn_blocking(run).await.unwrap();
         }
     }
 
@@ -175,21 +178,21 @@ fn tag() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_uppercase()
 }
 
-pub fn real_store_info() -> Value {
+fn real_store_info() -> Value {
     let file = std::env::var("WNS_REAL_WOO")
         .expect("WNS_REAL_WOO must name a running test store's store.json: run these with `cargo xtask test-php`");
     serde_json::from_str(&std::fs::read_to_string(&file).expect("reading store.json")).unwrap()
 }
 
-pub fn run_action_scheduler(wp_load: &str) {
+/// `code` run by PHP's CLI with the store's WordPress loaded; what it printed.
+fn run_php(wp_load: &str, code: &str) -> String {
     let out = std::process::Command::new("php")
         .arg("-r")
-        .arg(format!(
-            "$_SERVER['HTTP_HOST'] = '127.0.0.1'; require {wp_load:?}; ActionScheduler_QueueRunner::instance()->run();"
-        ))
+        .arg(format!("$_SERVER['HTTP_HOST'] = '127.0.0.1'; require {wp_load:?}; {code}"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "running the Action Scheduler queue: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "PHP in the store ({code}): {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 /// Every request a receiver on a loopback port got: its headers and body.

@@ -16,7 +16,7 @@ use wns::api::auth::ApiSettings;
 use wns_sim::netsuite::SeedItem;
 
 use crate::{
-    target::{ACTION_SCHEDULER, Target, real_store_info},
+    target::{ACTION_SCHEDULER, Target},
     wns_side::Wns,
 };
 
@@ -112,7 +112,7 @@ async fn the_widget_shows_real_badges_in_the_real_admin_and_says_when_wns_is_dow
     wns::testing::init_logs();
     let _queue = ACTION_SCHEDULER.lock().await;
     let t = Target::real();
-    let info = real_store_info();
+    let info = t.info();
     let hpos = info["hpos"].as_bool().unwrap_or(false);
     let storage = if hpos { "hpos" } else { "legacy" };
     let woo = t.client();
