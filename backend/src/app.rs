@@ -90,6 +90,9 @@ impl Application {
         let mut state = AppState::new(queue, metrics).with_api(settings.api.clone());
         state.netsuite_account = settings.netsuite.as_ref().map(|ns| ns.account_id.clone());
         state.governor = netsuite.as_ref().map(|ns| ns.governor().clone());
+        if let Some(dir) = &settings.server.widget_dir {
+            state.widget_dir = Arc::new(dir.clone());
+        }
         if let Some(st) = &settings.stock {
             state.stock_limits =
                 crate::api::products::StockLimits { every_secs: st.every_secs, stale_after_secs: st.stale_after_secs };

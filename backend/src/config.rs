@@ -49,6 +49,11 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub bind: SocketAddr,
+    /// Where the built admin widget is (`wns_widget.js`, `wns_widget_bg.wasm`, from `cargo xtask
+    /// widget`), for the dashboard at `/`. Absent: `wp-plugin/wns-sync/assets/pkg` under the
+    /// working directory (a checkout). Without the files the dashboard shows the queue only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widget_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Deserialize, Serialize)]
@@ -102,7 +107,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             site: "shop".into(),
-            server: ServerSettings { bind: ([127, 0, 0, 1], 8080).into() },
+            server: ServerSettings { bind: ([127, 0, 0, 1], 8080).into(), widget_dir: None },
             database: DatabaseSettings { url: SecretString::from("sqlite://wns.db"), max_connections: 8 },
             queue: QueueSettings {
                 workers: 8,

@@ -274,7 +274,13 @@ fn settings(addr: SocketAddr, ns: &RunningNetSuite, woo: &RunningWoo, c: &Catalo
 
     Settings {
         site: SITE.into(),
-        server: ServerSettings { bind: addr },
+        // The dashboard's widget, where `cargo xtask demo` builds it in this checkout.
+        server: ServerSettings {
+            bind: addr,
+            widget_dir: Some(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(crate::api::DEFAULT_WIDGET_DIR),
+            ),
+        },
         database: DatabaseSettings {
             url: SecretString::from(format!("sqlite://{DB_FILE}")),
             // SQLite has one writer; more connections of one process would only fight over its lock.

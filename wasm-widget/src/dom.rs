@@ -11,7 +11,8 @@
 //! Everything refreshes in the background every 30 s, backing off while the backend does not
 //! answer ([`crate::session`]). When it is down every placeholder says so in words and nothing else
 //! on the WooCommerce screen changes; no error is thrown into the page. The token comes from the
-//! plugin (cookie + `X-WP-Nonce`) and is renewed before it expires.
+//! plugin (cookie + `X-WP-Nonce`) and is renewed before it expires. On the backend's own dashboard
+//! (`/`) the grant carries no token, and the calls carry the dashboard's cookie instead.
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -337,9 +338,14 @@ impl App {
         let token = self.bearer().await?;
         let init = RequestInit::new();
         init.set_method(method);
-        init.set_credentials(RequestCredentials::Omit);
         let headers = web_sys::Headers::new().map_err(|_| Problem::Unreachable)?;
-        let _ = headers.set("Authorization", &format!("Bearer {token}"));
+        if token.is_empty() {
+            // The backend's own dashboard: its HttpOnly cookie is the credential, same origin only.
+            init.set_credentials(RequestCredentials::SameOrigin);
+        } else {
+            init.set_credentials(RequestCredentials::Omit);
+            let _ = headers.set("Authorization", &format!("Bearer {token}"));
+        }
         if let Some(text) = body {
             let _ = headers.set("Content-Type", "application/json");
             init.set_body(&JsValue::from_str(&text));

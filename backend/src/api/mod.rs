@@ -18,6 +18,7 @@ use std::sync::Arc;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
+pub use dashboard::DEFAULT_WIDGET_DIR;
 pub use error::ApiError;
 
 use secrecy::SecretString;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub stock_limits: products::StockLimits,
     /// NetSuite's concurrency budget as this process uses it; `None` without `[netsuite]`.
     pub governor: Option<crate::netsuite::Governor>,
+    /// The built widget's folder (`server.widget_dir`), which the dashboard at `/` serves.
+    pub widget_dir: Arc<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             netsuite_account: None,
             stock_limits: products::StockLimits::default(),
             governor: None,
+            widget_dir: Arc::new(dashboard::DEFAULT_WIDGET_DIR.into()),
         }
     }
 

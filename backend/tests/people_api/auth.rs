@@ -41,6 +41,10 @@ struct Harness {
 }
 
 async fn harness(backend: Backend) -> Harness {
+    harness_with(backend, |s| s).await
+}
+
+async fn harness_with(backend: Backend, adjust: impl FnOnce(AppState) -> AppState) -> Harness {
     wns::testing::init_logs();
     let db = TestDb::new(backend).await;
     let store = db.store(4).await;
@@ -54,7 +58,7 @@ async fn harness(backend: Backend) -> Harness {
         requests_per_minute: 60,
         burst: 20,
     };
-    let app = router(AppState::new(queue.clone(), Arc::new(Metrics::new())).with_api(api));
+    let app = router(adjust(AppState::new(queue.clone(), Arc::new(Metrics::new())).with_api(api)));
     Harness { _db: db, store, queue, clock, app }
 }
 
@@ -213,6 +217,112 @@ async fn the_status_page_asks_for_a_key_and_keeps_it_in_an_httponly_cookie(b: Ba
     assert!(body.contains("unknown operator key"), "{body}");
 }
 
+/// Signs in with a key of `caps` through the form and returns the cookie's `name=value`.
+async fn sign_in(h: &Harness, name: &str, caps: &[Cap]) -> String {
+    let key = create_key(&h.store, name, &caps.iter().copied().collect(), NOW_MS).await.unwrap();
+    let form = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("key={key}")))
+        .unwrap();
+    let (status, headers, _) = h.call(form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
+async fn with_cookie(h: &Harness, req: axum::http::request::Builder, cookie: &str) -> (StatusCode, String) {
+    let (status, _, body) = h.call(req.header(header::COOKIE, cookie).body(Body::empty()).unwrap()).await;
+    (status, body)
+}
+
+async fn the_dashboard_prints_the_widgets_placeholders_and_grants_it_the_keys_capabilities(b: Backend) {
+    let dir = std::env::temp_dir().join(format!("wns-widget-{b:?}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("wns_widget.js"), "export function start(){}").unwrap();
+    std::fs::write(dir.join("wns_widget_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    let h = harness_with(b, move |mut s| {
+        s.widget_dir = Arc::new(dir);
+        s
+    })
+    .await;
+    for id in [41, 42] {
+        h.queue.enqueue(NewJob::new("woo.order", format!("order:{id}"), json!({}))).await.unwrap();
+    }
+    for (sku, id) in [("MAPPED-1", 501), ("<b>NEW</b>", 502)] {
+        sqlx::query("insert into wc_catalogue (sku, wc_id, wc_parent, categories, manage_stock, stock, seen_at) values ($1, $2, 0, '', 1, 7, 0)")
+            .bind(sku)
+            .bind(id)
+            .execute(h.store.pool())
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "insert into sku_map (sku, netsuite_item_id, source, updated_at) values ('MAPPED-1', '77', 'manual', 0)",
+    )
+    .execute(h.store.pool())
+    .await
+    .unwrap();
+    let cookie = sign_in(&h, "viewer", &[Cap::View, Cap::MapSkus]).await;
+
+    let (status, page) = with_cookie(&h, Request::get("/?order=42"), &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    // The newest order first, each with its badge's placeholder, and the order's timeline box.
+    let (p42, p41) = (page.find(r#"data-wns-order="42""#).unwrap(), page.find(r#"<a href="/?order=41">"#).unwrap());
+    assert!(p42 < p41, "newest first");
+    assert!(page.contains(r#"<div class="wns-sync-box" data-wns-order="42">"#), "{page}");
+    // The product without a NetSuite item first, its SKU escaped.
+    let (new, mapped) = (page.find("&lt;b&gt;NEW&lt;/b&gt;").unwrap(), page.find("MAPPED-1").unwrap());
+    assert!(new < mapped && !page.contains("<b>NEW</b>"), "unmapped first, escaped");
+    assert!(page.contains(r#"data-wns-product="502""#) && page.contains(r#"id="wns-sync-app""#));
+    assert!(page.contains("tokenUrl:'/login/grant'") && page.contains(r#"src="/widget/wns_widget.js""#));
+    assert!(page.contains(".wns-sync-badge"), "the plugin's stylesheet is in the page");
+
+    // The grant: the key's capabilities, no token (the cookie stays the credential), 5 minutes.
+    let (status, body) = with_cookie(&h, Request::post("/login/grant"), &cookie).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let grant: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(grant["token"], "");
+    assert_eq!(grant["caps"], json!(["view", "map_skus"]));
+    assert_eq!(grant["expires_at"].as_i64().unwrap() - grant["issued_at"].as_i64().unwrap(), 300);
+    assert_eq!(grant["issued_at"].as_i64().unwrap(), NOW_MS / 1000);
+    // Without the cookie: WordPress's error shape, which the widget shows in words.
+    let (status, _, body) = h.call(Request::post("/login/grant").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let refused: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(refused["code"], "wns_signed_out");
+    assert!(refused["message"].as_str().unwrap().contains("Sign in again"), "{body}");
+    // A revoked key ends the page's session at the next grant.
+    revoke_key(&h.store, "viewer", NOW_MS).await.unwrap();
+    assert_eq!(with_cookie(&h, Request::post("/login/grant"), &cookie).await.0, StatusCode::UNAUTHORIZED);
+
+    // The widget's files, typed; nothing else from the folder.
+    let (status, headers, _) = h.call(Request::get("/widget/wns_widget_bg.wasm").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+    let (status, headers, body) = h.call(Request::get("/widget/wns_widget.js").body(Body::empty()).unwrap()).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "export function start(){}"));
+    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"));
+    for path in ["/widget/..%2Fsecret", "/widget/other.js"] {
+        assert_eq!(h.call(Request::get(path).body(Body::empty()).unwrap()).await.0, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+async fn without_the_built_widget_the_dashboard_shows_the_queue_and_how_to_build_it(b: Backend) {
+    let h = harness_with(b, |mut s| {
+        s.widget_dir = Arc::new("/nonexistent/wns-widget".into());
+        s
+    })
+    .await;
+    let cookie = sign_in(&h, "viewer", &[Cap::View]).await;
+    let (status, page) = with_cookie(&h, Request::get("/"), &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("cargo xtask widget") && page.contains("/nonexistent/wns-widget"), "{page}");
+    assert!(!page.contains("/widget/wns_widget.js") && page.contains(r#"id="t""#), "the queue, no widget");
+    assert!(page.contains("No orders yet"), "{page}");
+    let (status, _, body) = h.call(Request::get("/widget/wns_widget.js").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("cargo xtask widget"), "{body}");
+}
+
 async fn only_the_configured_origins_may_call_from_a_browser(b: Backend) {
     let h = harness(b).await;
     let preflight = |origin: &str| {
@@ -269,6 +379,8 @@ on_both_databases!(
     a_missing_capability_is_403_and_the_right_one_replays,
     an_operator_key_works_until_it_is_revoked,
     the_status_page_asks_for_a_key_and_keeps_it_in_an_httponly_cookie,
+    the_dashboard_prints_the_widgets_placeholders_and_grants_it_the_keys_capabilities,
+    without_the_built_widget_the_dashboard_shows_the_queue_and_how_to_build_it,
     only_the_configured_origins_may_call_from_a_browser,
     serve_refuses_to_listen_beyond_loopback_with_no_way_to_authenticate,
 );

@@ -12,7 +12,7 @@ use std::{
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-use wns::api::auth::ApiSettings;
+use wns::api::auth::{ApiSettings, Cap, create_key};
 use wns_sim::netsuite::SeedItem;
 
 use crate::{
@@ -256,4 +256,82 @@ async fn the_widget_shows_real_badges_in_the_real_admin_and_says_when_wns_is_dow
         "delete_option( WNS_SYNC_OPTION ); require_once ABSPATH . 'wp-admin/includes/user.php'; wp_delete_user( {} );",
         viewer_id.trim()
     ));
+}
+
+/// The backend's own dashboard (`/`, what `wns demo` shows): the same widget, signed in with an
+/// operator key instead of through WordPress. It needs only the simulators, Chromium and the built
+/// widget, so it runs with the real-store tests (`cargo xtask test`), which have the latter two.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Chromium and the built widget: cargo xtask test"]
+async fn the_standalone_dashboard_shows_the_same_views_signed_in_with_an_operator_key() {
+    let t = Target::sim().await;
+    let woo = t.client();
+    let (mug, mug_sku) = t.product("MUG", "12.00", 30).await;
+    let (odd, odd_sku) = t.product("NOITEM", "4.00", 10).await;
+    let wns = Wns::start(&woo, &[mug_sku.as_str()], ApiSettings::default()).await;
+    woo.create_webhook("order.created", &wns.webhook_url()).await.unwrap();
+    let posted = t.order(&[(mug, 1)]).await;
+    let blocked = t.order(&[(odd, 1)]).await;
+    let external_id = format!("wc-shop-order-{posted}");
+    wns.work_until("the mug order in NetSuite", |ns| ns.sim.find_by_external_id("salesOrder", &external_id).is_some())
+        .await;
+    wns.stock.cycle(true).await.unwrap();
+    let caps = [Cap::View, Cap::MapSkus, Cap::Replay, Cap::Resolve].into_iter().collect();
+    let key = create_key(wns.queue.store(), "e2e-operator", &caps, wns.queue.now()).await.unwrap();
+
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{}/login?key={key}", wns.url)).await.unwrap();
+    let badge = |id: u64| format!("td [data-wns-order=\"{id}\"] .wns-sync-badge");
+    text_when(&c, &badge(posted), "the posted order's badge", |s| s.starts_with("Posted")).await;
+    let text = text_when(&c, &badge(blocked), "the blocked order's badge", |s| s.starts_with("Blocked")).await;
+    assert_eq!(text, "Blocked · E-commerce");
+    let cell = format!("[data-wns-product=\"{mug}\"] .wns-sync-badge");
+    let text = text_when(&c, &cell, "the mug's stock cell", |s| s.contains("in NetSuite")).await;
+    assert!(text.contains("here"), "{text}");
+    let text = text_when(&c, "table.wns-sync-exceptions", "the board", |s| s.contains(&odd_sku)).await;
+    assert!(text.contains("E-commerce"), "{text}");
+    shot(&c, "dashboard").await;
+
+    // The fixer, as in WordPress: search, pick, and the order's badge moves without a reload.
+    wns.ns.sim.seed_item(SeedItem { display_name: "Odd widget, blue".into(), ..SeedItem::new("ODD-ITEM-77") });
+    wns.items_index.refresh().await.unwrap();
+    let line = format!("li[data-wns-sku=\"{odd_sku}\"]");
+    c.wait()
+        .for_element(Locator::Css(&format!("{line} input.wns-sync-search")))
+        .await
+        .unwrap()
+        .send_keys("odd wid")
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Css(&format!("{line} button.wns-sync-pick"))).await.unwrap().click().await.unwrap();
+    let status =
+        text_when(&c, &format!("{line} .wns-sync-fix-status"), "the saved mapping", |s| s.starts_with("Mapped")).await;
+    assert!(status.ends_with("1 order continues to NetSuite."), "{status}");
+    let blocked_external = format!("wc-shop-order-{blocked}");
+    wns.work_until("the released order in NetSuite", |ns| {
+        ns.sim.find_by_external_id("salesOrder", &blocked_external).is_some()
+    })
+    .await;
+    text_when(&c, &format!("{line} [data-wns-order=\"{blocked}\"] .wns-sync-badge"), "the released badge", |s| {
+        s.starts_with("Posted")
+    })
+    .await;
+    shot(&c, "dashboard-sku-fixed").await;
+
+    // An order's timeline with Replay, for a key that may replay.
+    c.goto(&format!("{}/?order={blocked}", wns.url)).await.unwrap();
+    text_when(&c, "div.wns-sync-box .wns-sync-timeline", "the order's timeline", |s| !s.is_empty()).await;
+    c.find(Locator::Css("div.wns-sync-box button.wns-sync-replay")).await.expect("the key may replay");
+    shot(&c, "dashboard-order").await;
+
+    // A key that may only view: the board, no fixer, no Replay.
+    let viewer =
+        create_key(wns.queue.store(), "e2e-viewer", &[Cap::View].into_iter().collect(), wns.queue.now()).await.unwrap();
+    c.goto(&format!("{}/login?key={viewer}", wns.url)).await.unwrap();
+    c.goto(&format!("{}/?order={blocked}", wns.url)).await.unwrap();
+    c.wait().for_element(Locator::Css("#wns-sync-app .wns-sync-board")).await.unwrap();
+    text_when(&c, "div.wns-sync-box .wns-sync-timeline", "the viewer's timeline", |s| !s.is_empty()).await;
+    assert!(c.find(Locator::Css(".wns-sync-fixer")).await.is_err(), "no fixer without map_skus");
+    assert!(c.find(Locator::Css("button.wns-sync-replay")).await.is_err(), "no Replay without replay");
+    let _ = c.close().await;
 }

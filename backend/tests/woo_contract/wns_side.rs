@@ -17,7 +17,7 @@ use axum::{
     response::IntoResponse,
 };
 use wns::{
-    api::{AppState, auth::ApiSettings, router},
+    api::{AppState, DEFAULT_WIDGET_DIR, auth::ApiSettings, router},
     clock,
     metrics::Metrics,
     queue::{Handlers, Queue, RetryPolicy, Worker, WorkerOptions},
@@ -38,6 +38,7 @@ use crate::target::WEBHOOK_SECRET;
 
 pub struct Wns {
     _db: TestDb,
+    pub queue: Queue,
     pub ns: RunningNetSuite,
     pub stock: StockSync,
     /// wns's local index of NetSuite's items, which the SKU fixer searches.
@@ -79,9 +80,12 @@ impl Wns {
         let worker = Worker::new(queue.clone(), stock.register(flow.register(Handlers::new())), opts);
 
         let down = Arc::new(AtomicBool::new(false));
-        let state = AppState::new(queue.clone(), Arc::new(Metrics::new()))
+        let mut state = AppState::new(queue.clone(), Arc::new(Metrics::new()))
             .with_webhook_secret(WEBHOOK_SECRET.into())
             .with_api(api);
+        // The dashboard at `/` serves the widget `cargo xtask widget` built in this checkout.
+        state.widget_dir =
+            Arc::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(DEFAULT_WIDGET_DIR));
         let gate = down.clone();
         let app = router(state).layer(middleware::from_fn(move |req: Request, next: Next| {
             let gate = gate.clone();
@@ -95,7 +99,7 @@ impl Wns {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Wns { _db: db, ns, stock, items_index, worker, url, east, items, down }
+        Wns { _db: db, queue, ns, stock, items_index, worker, url, east, items, down }
     }
 
     pub fn webhook_url(&self) -> String {
