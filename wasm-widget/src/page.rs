@@ -25,6 +25,11 @@ use crate::{
 
 const DEBOUNCE_MS: i32 = 300;
 
+thread_local! {
+    /// Numbers the fixer's fields (`id`s for their labels), never reusing one on the page.
+    static NEXT_LINE: Cell<u32> = const { Cell::new(0) };
+}
+
 impl App {
     fn page(&self) -> Option<Element> {
         self.placeholders("#wns-sync-app").into_iter().next()
@@ -106,9 +111,13 @@ impl App {
         let owner = board.get_attribute("data-owner").unwrap_or_default();
         let state = board.get_attribute("data-state").unwrap_or_else(|| "open".into());
         let text = board.get_attribute("data-q").unwrap_or_default();
+        let kind = board.get_attribute("data-kind").unwrap_or_default();
         let mut path = format!("/api/v1/exceptions?state={state}");
         if !owner.is_empty() {
             path.push_str(&format!("&owner={owner}"));
+        }
+        if !kind.is_empty() {
+            path.push_str(&format!("&kind={}", encode(&kind)));
         }
         if !text.trim().is_empty() {
             path.push_str(&format!("&q={}", encode(&text)));
@@ -116,10 +125,16 @@ impl App {
         let rows: Vec<ExceptionView> = self.api("GET", &path, None::<&()>).await?;
         self.render_counts(&board, &counts, &owner);
         self.render_board(&board, &rows);
+        if kind.is_empty() {
+            self.kind_options(&board, &rows);
+        }
         Ok(())
     }
 
-    /// The filters, made once: owner buttons (filled by [`App::render_counts`]), state, text.
+    /// The filters, made once: owner buttons (filled by [`App::render_counts`]), state, kind
+    /// (filled by [`App::kind_options`]), text. The board's buttons and selects are handled by one
+    /// listener each on the board, made here once: rows and buttons redrawn on every refresh add
+    /// no listener (nothing accumulates in a tab left open all day).
     fn board_filters(self: &Rc<Self>, board: &Element) {
         let owners = self.el("div");
         let _ = owners.set_attribute("class", "wns-sync-owners");
@@ -131,11 +146,16 @@ impl App {
         let label = self.text_el("label", "State ", "");
         let select = self.el("select");
         let _ = select.set_attribute("class", "wns-sync-state");
+        let _ = select.set_attribute("name", "state");
         for (value, words) in [("open", "Open"), ("resolved", "Resolved"), ("ignored", "Ignored"), ("all", "All")] {
-            let option = self.text_el("option", words, "");
-            let _ = option.set_attribute("value", value);
-            let _ = select.append_child(&option);
+            self.option(&select, value, words);
         }
+        let _ = label.append_child(&select);
+        let _ = bar.append_child(&label);
+        let label = self.text_el("label", " Kind ", "");
+        let select = self.el("select");
+        let _ = select.set_attribute("class", "wns-sync-kind");
+        let _ = select.set_attribute("name", "kind");
         let _ = label.append_child(&select);
         let _ = bar.append_child(&label);
         let search = self.text_el("label", " Words ", "");
@@ -149,12 +169,37 @@ impl App {
         let (app, b) = (self.clone(), board.clone());
         let changed = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
             let Some(field) = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) else { return };
-            let _ = b.set_attribute("data-state", &field.value());
+            let _ = b.set_attribute(&format!("data-{}", field.name()), &field.value());
             let app = app.clone();
             spawn(Box::pin(async move { app.board_or_notice().await }));
         });
-        let _ = select.add_event_listener_with_callback("change", changed.as_ref().unchecked_ref());
+        let _ = bar.add_event_listener_with_callback("change", changed.as_ref().unchecked_ref());
         changed.forget();
+
+        let (app, b) = (self.clone(), board.clone());
+        let clicked = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            let Some(button) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+            let app = app.clone();
+            if let Some(owner) = button.get_attribute("data-owner") {
+                let _ = b.set_attribute("data-owner", &owner);
+                spawn(Box::pin(async move { app.board_or_notice().await }));
+                return;
+            }
+            let (Some(verb), Some(td)) = (button.get_attribute("data-verb"), button.parent_element()) else { return };
+            let Some(id) = td.parent_element().and_then(|tr| tr.get_attribute("data-wns-exception")?.parse().ok())
+            else {
+                return;
+            };
+            if verb == "ask" {
+                return app.reason_form(&td, id);
+            }
+            // Ignoring takes the reason written in the cell's field.
+            let reason =
+                td.query_selector("input").ok().flatten().map(|f| f.unchecked_into::<HtmlInputElement>().value());
+            spawn(Box::pin(async move { app.close(id, &verb, reason).await }));
+        });
+        let _ = board.add_event_listener_with_callback("click", clicked.as_ref().unchecked_ref());
+        clicked.forget();
 
         let generation = Rc::new(Cell::new(0u32));
         let (app, b) = (self.clone(), board.clone());
@@ -194,15 +239,27 @@ impl App {
             let _ = button.set_attribute("type", "button");
             let _ = button.set_attribute("data-owner", &value);
             let _ = button.set_attribute("aria-pressed", if value == chosen { "true" } else { "false" });
-            let (app, b) = (self.clone(), board.clone());
-            let click = Closure::<dyn FnMut()>::new(move || {
-                let _ = b.set_attribute("data-owner", &value);
-                let app = app.clone();
-                spawn(Box::pin(async move { app.board_or_notice().await }));
-            });
-            let _ = button.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
-            click.forget();
             let _ = owners.append_child(&button);
+        }
+    }
+
+    fn option(&self, select: &Element, value: &str, words: &str) {
+        let option = self.text_el("option", words, "");
+        let _ = option.set_attribute("value", value);
+        let _ = select.append_child(&option);
+    }
+
+    /// The kind filter offers the kinds among the exceptions shown (while it is set to all kinds).
+    fn kind_options(&self, board: &Element, rows: &[ExceptionView]) {
+        let Some(select) = board.query_selector(".wns-sync-kind").ok().flatten() else { return };
+        clear(&select);
+        self.option(&select, "", "All kinds");
+        let mut kinds: Vec<&str> = Vec::new();
+        for e in rows {
+            if !kinds.contains(&e.kind.as_str()) {
+                kinds.push(&e.kind);
+                self.option(&select, &e.kind, &view::kind_words(&e.kind));
+            }
         }
     }
 
@@ -262,10 +319,11 @@ impl App {
             if may_resolve {
                 let td = self.el("td");
                 if matches!(e.state, ExceptionState::Open) {
-                    self.action(&td, e.id, "Resolve", "resolve");
-                    self.ignore_action(&td, e.id);
+                    self.action(&td, "Resolve", "button wns-sync-resolve", "resolve");
+                    // "Ignore…" opens a field for the reason (the API wants one) and a button to confirm.
+                    self.action(&td, "Ignore…", "button-link wns-sync-ignore", "ask");
                 } else {
-                    self.action(&td, e.id, "Reopen", "reopen");
+                    self.action(&td, "Reopen", "button wns-sync-reopen", "reopen");
                 }
                 let _ = tr.append_child(&td);
             }
@@ -274,32 +332,16 @@ impl App {
         let _ = board.append_child(&table);
     }
 
-    /// A button that posts `/api/v1/exceptions/{id}/{verb}` and refreshes the board.
-    fn action(self: &Rc<Self>, td: &Element, id: i64, words: &str, verb: &'static str) {
-        let button = self.text_el("button", words, &format!("button wns-sync-{verb}"));
+    /// A button for the board's listener: `verb` is posted to `/api/v1/exceptions/{id}/{verb}`
+    /// (`ask` opens the field for a reason to ignore).
+    fn action(&self, td: &Element, words: &str, class: &str, verb: &str) {
+        let button = self.text_el("button", words, class);
         let _ = button.set_attribute("type", "button");
-        let app = self.clone();
-        let click = Closure::<dyn FnMut()>::new(move || {
-            let app = app.clone();
-            spawn(Box::pin(async move { app.close(id, verb, None).await }));
-        });
-        let _ = button.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
-        click.forget();
+        let _ = button.set_attribute("data-verb", verb);
         let _ = td.append_child(&button);
     }
 
-    /// "Ignore…" opens a field for the reason (the API wants one) and a button to confirm.
-    fn ignore_action(self: &Rc<Self>, td: &Element, id: i64) {
-        let open = self.text_el("button", "Ignore…", "button-link wns-sync-ignore");
-        let _ = open.set_attribute("type", "button");
-        let (app, cell) = (self.clone(), td.clone());
-        let click = Closure::<dyn FnMut()>::new(move || app.reason_form(&cell, id));
-        let _ = open.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
-        click.forget();
-        let _ = td.append_child(&open);
-    }
-
-    fn reason_form(self: &Rc<Self>, td: &Element, id: i64) {
+    fn reason_form(&self, td: &Element, id: i64) {
         clear(td);
         let _ = td.set_attribute("data-wns-busy", "1");
         let field_id = format!("wns-sync-reason-{id}");
@@ -310,18 +352,10 @@ impl App {
         {
             let _ = input.set_attribute(k, v);
         }
-        let confirm = self.text_el("button", "Ignore", "button wns-sync-ignore-confirm");
-        let _ = confirm.set_attribute("type", "button");
-        let (app, field) = (self.clone(), input.clone().unchecked_into::<HtmlInputElement>());
-        let click = Closure::<dyn FnMut()>::new(move || {
-            let (app, reason) = (app.clone(), field.value());
-            spawn(Box::pin(async move { app.close(id, "ignore", Some(reason)).await }));
-        });
-        let _ = confirm.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
-        click.forget();
-        for e in [&label, &input, &confirm] {
+        for e in [&label, &input] {
             let _ = td.append_child(e);
         }
+        self.action(td, "Ignore", "button wns-sync-ignore-confirm", "ignore");
         if let Some(field) = input.dyn_ref::<web_sys::HtmlElement>() {
             let _ = field.focus();
         }
@@ -348,17 +382,23 @@ impl App {
         }
     }
 
-    /// The unmapped SKUs; a line mapped on this page stays (with its orders' badges and what the
-    /// save said) until the page is left.
+    /// The unmapped SKUs. A line still unmapped is updated in place (its field, listener and
+    /// focus stay); a line mapped on this page stays (with its orders' badges and what the save
+    /// said) until the page is left; the others go.
     fn render_unmapped(self: &Rc<Self>, list: &Element, unmapped: &[UnmappedSku]) {
+        let now = now_ms();
         let mut kept = Vec::new();
         if let Ok(lines) = list.query_selector_all("li") {
             for line in (0..lines.length()).filter_map(|i| lines.item(i)?.dyn_into::<Element>().ok()) {
-                if line.has_attribute("data-wns-mapped") {
-                    kept.extend(line.get_attribute("data-wns-sku"));
-                } else {
+                let sku = line.get_attribute("data-wns-sku").unwrap_or_default();
+                let still = unmapped.iter().find(|u| u.sku == sku);
+                if let (Some(u), false) = (still, line.has_attribute("data-wns-mapped")) {
+                    self.sku_facts(&line, u, now);
+                } else if !line.has_attribute("data-wns-mapped") {
                     line.remove();
+                    continue;
                 }
+                kept.push(sku);
             }
         }
         let fresh: Vec<&UnmappedSku> = unmapped.iter().filter(|u| !kept.contains(&u.sku)).collect();
@@ -366,23 +406,14 @@ impl App {
             let _ = list.append_child(&self.text_el("li", "Every SKU on an order has its NetSuite item.", ""));
             return;
         }
-        let now = now_ms();
-        let first = list.child_element_count();
-        for (n, u) in fresh.into_iter().enumerate() {
-            let n = n as u32 + first;
+        for u in fresh {
+            let n = NEXT_LINE.with(|c| c.replace(c.get() + 1));
             let li = self.el("li");
             let _ = li.set_attribute("class", "wns-sync-sku");
             let _ = li.set_attribute("data-wns-sku", &u.sku);
-            let _ = li.append_child(&self.text_el("p", &view::unmapped_line(u, now), "wns-sync-sku-line"));
-            let orders = self.el("p");
-            let _ = orders.set_attribute("class", "wns-sync-sku-orders");
-            for id in &u.order_ids {
-                let _ = orders.append_child(&self.text_el("span", &format!("#{id} "), "wns-sync-order-number"));
-                let span = self.text_el("span", "", "wns-sync-status");
-                let _ = span.set_attribute("data-wns-order", &id.to_string());
-                let _ = orders.append_child(&span);
-            }
-            let _ = li.append_child(&orders);
+            let _ = li.append_child(&self.text_el("p", "", "wns-sync-sku-line"));
+            let _ = li.append_child(&self.text_el("p", "", "wns-sync-sku-orders"));
+            self.sku_facts(&li, u, now);
             let input_id = format!("wns-sync-fix-{n}");
             let label = self.text_el("label", &format!("NetSuite item for {}", u.sku), "");
             let _ = label.set_attribute("for", &input_id);
@@ -408,6 +439,24 @@ impl App {
             let _ = li.append_child(&status);
             let _ = list.append_child(&li);
             self.on_typing(&input, &hits, &status, &li, &u.sku);
+        }
+    }
+
+    /// A fixer line's facts, redrawn every refresh: how much waits, and the orders' badges.
+    fn sku_facts(&self, li: &Element, u: &UnmappedSku, now: i64) {
+        let (Some(line), Some(orders)) = (
+            li.query_selector(".wns-sync-sku-line").ok().flatten(),
+            li.query_selector(".wns-sync-sku-orders").ok().flatten(),
+        ) else {
+            return;
+        };
+        line.set_text_content(Some(&view::unmapped_line(u, now)));
+        clear(&orders);
+        for id in &u.order_ids {
+            let _ = orders.append_child(&self.text_el("span", &format!("#{id} "), "wns-sync-order-number"));
+            let span = self.text_el("span", "", "wns-sync-status");
+            let _ = span.set_attribute("data-wns-order", &id.to_string());
+            let _ = orders.append_child(&span);
         }
     }
 

@@ -219,7 +219,8 @@ async fn the_board_filters_by_owner_and_resolves_and_ignores_with_a_reason() {
     let host = "wns-board.test";
     let now_ms = js_sys::Date::now() as i64;
     let exception = |id: i64, owner: &str, message: &str| {
-        json!({ "id": id, "kind": "k", "owner": owner, "entity": format!("order:{id}"), "message": message,
+        let kind = if owner == "finance" { "payout_mismatch" } else { "sales_order_rejected" };
+        json!({ "id": id, "kind": kind, "owner": owner, "entity": format!("order:{id}"), "message": message,
                 "fix": "Do the thing.", "state": "open", "resolution": null, "resolved_by": null, "note": null,
                 "orders_blocked": 1, "money_waiting": [{ "currency": "USD", "amount": "10.00" }], "skus_stale": 0,
                 "first_seen": now_ms, "last_seen": now_ms, "count": 1 })
@@ -250,6 +251,19 @@ async fn the_board_filters_by_owner_and_resolves_and_ignores_with_a_reason() {
     settle(300).await;
     let lists = calls("GET /api/v1/exceptions");
     assert_eq!(lists.last().unwrap()["search"], json!("?state=open&owner=finance"));
+
+    // The kind filter offers the kinds shown, in words; choosing one narrows the list.
+    let kind: web_sys::HtmlSelectElement =
+        doc.query_selector("select.wns-sync-kind").unwrap().unwrap().dyn_into().unwrap();
+    let options: Vec<String> = (0..kind.length()).map(|i| kind.item(i).unwrap().text_content().unwrap()).collect();
+    assert_eq!(options, ["All kinds", "Payout mismatch", "Sales order rejected"]);
+    kind.set_value("sales_order_rejected");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    kind.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap()).unwrap();
+    settle(300).await;
+    let lists = calls("GET /api/v1/exceptions");
+    assert_eq!(lists.last().unwrap()["search"], json!("?state=open&owner=finance&kind=sales_order_rejected"));
 
     let resolve: web_sys::HtmlElement =
         doc.query_selector("tr[data-wns-exception='1'] .wns-sync-resolve").unwrap().unwrap().dyn_into().unwrap();
