@@ -67,6 +67,20 @@ pub fn start(config: JsValue) {
     }));
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// The words in the user's language: `window.wnsSync.t`, which the plugin makes from its text
+    /// domain (`assets/wns-sync-l10n.js`) and the loader makes the identity where there is none.
+    /// A JavaScript function, not a table in the wasm: each text costs one call (the size budget).
+    #[wasm_bindgen(js_namespace = wnsSync, js_name = t)]
+    pub(crate) fn tr(text: &str) -> String;
+}
+
+/// Sets `e`'s text, in the user's language.
+pub(crate) fn say(e: &Element, text: &str) {
+    e.set_text_content(Some(&tr(text)));
+}
+
 fn document() -> Option<Document> {
     web_sys::window()?.document()
 }
@@ -211,7 +225,7 @@ impl App {
         if !t.attempts.is_empty() {
             let list = self.el("ol");
             let _ = list.set_attribute("class", "wns-sync-timeline");
-            let _ = list.set_attribute("aria-label", "Attempts to post this order to NetSuite");
+            let _ = list.set_attribute("aria-label", &tr("Attempts to post this order to NetSuite"));
             for a in &t.attempts {
                 let when = view::age_in_words((now - a.finished_at) / 1000);
                 // A blocked attempt's error is the exception shown below.
@@ -234,7 +248,7 @@ impl App {
             let Ok(button) = self.doc.create_element("button") else { return };
             let _ = button.set_attribute("type", "button");
             let _ = button.set_attribute("class", "button wns-sync-replay");
-            button.set_text_content(Some("Replay"));
+            say(&button, "Replay");
             let app = self.clone();
             let target = place.clone();
             let click = Closure::<dyn FnMut()>::new(move || {
@@ -282,7 +296,7 @@ impl App {
 
     pub(crate) fn text_el(&self, tag: &str, text: &str, class: &str) -> Element {
         let e = self.el(tag);
-        e.set_text_content(Some(text));
+        say(&e, text);
         if !class.is_empty() {
             let _ = e.set_attribute("class", class);
         }
@@ -396,16 +410,17 @@ pub(crate) fn clear(e: &Element) {
 /// Writes a badge into `place`: the label (a link when there is one), its tone as a class and
 /// the longer text as a tooltip and for screen readers.
 pub(crate) fn badge(doc: &Document, place: &Element, label: &str, tone: Tone, detail: &str, link: Option<&str>) {
+    let detail = tr(detail);
     clear(place);
     let Ok(mark) = doc.create_element(if link.is_some() { "a" } else { "span" }) else { return };
     let _ = mark.set_attribute("class", &format!("wns-sync-badge wns-sync-tone-{}", tone.class()));
-    let _ = mark.set_attribute("title", detail);
+    let _ = mark.set_attribute("title", &detail);
     if let Some(href) = link {
         let _ = mark.set_attribute("href", href);
         let _ = mark.set_attribute("target", "_blank");
         let _ = mark.set_attribute("rel", "noopener");
     }
-    mark.set_text_content(Some(label));
+    say(&mark, label);
     let _ = place.append_child(&mark);
     if let Ok(sr) = doc.create_element("span") {
         let _ = sr.set_attribute("class", "screen-reader-text");

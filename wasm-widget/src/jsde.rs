@@ -97,7 +97,9 @@ impl<'de> de::Deserializer<'de> for Js {
             Shape::Text(s) => visitor.visit_string(s),
             Shape::List(items) => visitor.visit_seq(Items { items, next: 0 }),
             Shape::Object(object, keys) => visitor.visit_map(Fields { object, keys, next: 0, value: None }),
-            Shape::Other => Err(Mismatch),
+            // A function (the plugin's translator in the same object), a symbol: nothing a field
+            // reads, so a unit, which a field expecting data refuses and an ignored one skips.
+            Shape::Other => visitor.visit_unit(),
         }
     }
 

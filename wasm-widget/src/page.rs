@@ -18,7 +18,7 @@ use wns_api_types::{
 };
 
 use crate::{
-    dom::{App, clear, now_ms, sleep, spawn},
+    dom::{App, clear, now_ms, say, sleep, spawn, tr},
     session::Problem,
     view,
 };
@@ -139,7 +139,7 @@ impl App {
         let owners = self.el("div");
         let _ = owners.set_attribute("class", "wns-sync-owners");
         let _ = owners.set_attribute("role", "group");
-        let _ = owners.set_attribute("aria-label", "Whose exceptions");
+        let _ = owners.set_attribute("aria-label", &tr("Whose exceptions"));
         let _ = board.append_child(&owners);
         let bar = self.el("p");
         let _ = bar.set_attribute("class", "wns-sync-filters");
@@ -424,7 +424,7 @@ impl App {
                 ("id", input_id.as_str()),
                 ("class", "regular-text wns-sync-search"),
                 ("autocomplete", "off"),
-                ("placeholder", "Name, number or UPC"),
+                ("placeholder", &tr("Name, number or UPC")),
                 ("aria-describedby", &format!("{input_id}-status")),
             ] {
                 let _ = input.set_attribute(k, v);
@@ -450,7 +450,7 @@ impl App {
         ) else {
             return;
         };
-        line.set_text_content(Some(&view::unmapped_line(u, now)));
+        say(&line, &view::unmapped_line(u, now));
         clear(&orders);
         for id in &u.order_ids {
             let _ = orders.append_child(&self.text_el("span", &format!("#{id} "), "wns-sync-order-number"));
@@ -487,7 +487,7 @@ impl App {
                 }
                 match found {
                     Ok(found) => app.render_hits(&hits, &status, &li, &sku, &found),
-                    Err(p) => status.set_text_content(Some(&p.words())),
+                    Err(p) => say(&status, &p.words()),
                 }
             }));
         });
@@ -498,14 +498,17 @@ impl App {
     fn render_hits(self: &Rc<Self>, hits: &Element, status: &Element, li: &Element, sku: &str, found: &[ItemHit]) {
         clear(hits);
         if found.is_empty() {
-            status.set_text_content(Some("No NetSuite item matches; try part of its name or its UPC."));
+            say(status, "No NetSuite item matches; try part of its name or its UPC.");
             return;
         }
-        status.set_text_content(Some(&format!(
-            "{} NetSuite {} found; pick one to map {sku}.",
-            found.len(),
-            if found.len() == 1 { "item" } else { "items" }
-        )));
+        say(
+            status,
+            &format!(
+                "{} NetSuite {} found; pick one to map {sku}.",
+                found.len(),
+                if found.len() == 1 { "item" } else { "items" }
+            ),
+        );
         for hit in found {
             let mut words = hit.itemid.clone();
             if !hit.displayname.is_empty() && hit.displayname != hit.itemid {
@@ -533,7 +536,7 @@ impl App {
 
     async fn save_mapping(self: &Rc<Self>, status: &Element, li: &Element, sku: &str, item: &str, name: &str) {
         let _ = li.set_attribute("data-wns-busy", "1");
-        status.set_text_content(Some("Saving…"));
+        say(status, "Saving…");
         let body = SaveMappingRequest { netsuite_item_id: item.to_string() };
         let path = format!("/api/v1/skus/{}/mapping", encode(sku));
         let saved: Result<MappingSaved, Problem> = self.api("PUT", &path, Some(&body)).await;
@@ -544,7 +547,7 @@ impl App {
                     1 => "1 order continues to NetSuite".to_string(),
                     n => format!("{n} orders continue to NetSuite"),
                 };
-                status.set_text_content(Some(&format!("Mapped {} to NetSuite item {name}: {orders}.", s.sku)));
+                say(status, &format!("Mapped {} to NetSuite item {name}: {orders}.", s.sku));
                 if let Some(hits) = li.query_selector(".wns-sync-hits").ok().flatten() {
                     clear(&hits);
                 }
@@ -553,7 +556,7 @@ impl App {
                 // The SKU's exception has closed by itself: the board says so now, not in 30 s.
                 let _ = self.refresh_board().await;
             }
-            Err(p) => status.set_text_content(Some(&p.words())),
+            Err(p) => say(status, &p.words()),
         }
         let _ = li.remove_attribute("data-wns-busy");
     }

@@ -21,6 +21,7 @@ fn fake_backend(host: &str, answers: Value) {
     let script = format!(
         r#"
         window.__wnsLive = {host:?};
+        window.wnsSync = {{ t: function (s) {{ return s; }} }};
         window.__wnsCalls = [];
         window.__wnsAnswers = {answers};
         window.fetch = function (url, init) {{
@@ -66,6 +67,9 @@ fn page(html: &str) -> web_sys::Document {
 fn start(host: &str) {
     let config = json!({ "backendUrl": format!("http://{host}"), "tokenUrl": "/token", "nonce": "n0nce" });
     let config = js_sys::JSON::parse(&config.to_string()).unwrap();
+    // As the loader passes it: `window.wnsSync`, the translator function included.
+    let translator = js_sys::Function::new_with_args("s", "return s;");
+    js_sys::Reflect::set(&config, &"t".into(), &translator).unwrap();
     wns_widget::start(config);
 }
 
@@ -83,6 +87,63 @@ fn text(doc: &web_sys::Document, css: &str) -> String {
 fn token(caps: &[&str], life_secs: i64) -> Value {
     let now = (js_sys::Date::now() / 1000.0) as i64;
     json!([200, { "token": "t", "issued_at": now, "expires_at": now + life_secs, "caps": caps }])
+}
+
+/// The plugin's translator (its own script) with `table` as the site's language.
+fn speak(table: Value) {
+    js_sys::eval(&format!("window.wnsSync = {{ l10n: {table} }};")).unwrap();
+    js_sys::eval(include_str!("../../wp-plugin/wns-sync/assets/wns-sync-l10n.js")).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn every_word_goes_through_the_plugins_translator_patterns_too() {
+    let host = "wns-l10n.test";
+    fake_backend(
+        host,
+        json!({
+            "POST /token": token(&["view"], 900),
+            "POST /api/v1/orders/status": [200, [
+                { "order_id": 3, "state": "waiting", "netsuite_id": null, "netsuite_number": null, "netsuite_url": null,
+                  "next_attempt_at": null, "blocked": null, "last_error": null },
+                { "order_id": 4, "state": "blocked", "netsuite_id": null, "netsuite_number": null, "netsuite_url": null,
+                  "next_attempt_at": null, "last_error": null,
+                  "blocked": { "cause": "sku:X", "owner": "finance", "message": "m", "fix": "f" } }
+            ]],
+            "POST /api/v1/products/status": [200, [
+                { "product_id": 5, "sku": "MUG", "mapping": "mapped", "netsuite_item_id": "5",
+                  "locations": [], "netsuite_total": 12, "wns_figure": 12,
+                  "woocommerce_stock": 9, "read_at": 1, "written_at": 1, "freshness": "fresh", "age_secs": 180, "drift": null }
+            ]]
+        }),
+    );
+    speak(json!({
+        "Waiting": "En attente",
+        "wns has the order and posts it to NetSuite shortly.": "wns l’envoie bientôt à NetSuite.",
+        "Blocked · %s": "Bloquée · %s",
+        "Finance": "Finances",
+        "%s in NetSuite · %s here": "Ici %2$s, dans NetSuite %1$s",
+        "Fresh: read from NetSuite %s.": "À jour : lu dans NetSuite %s.",
+        "%s min ago": "il y a %s min",
+        "%s in NetSuite": "%s in NetSuite"
+    }));
+    let doc = page(
+        r#"<span class="wns-sync-status" data-wns-order="3"></span>
+           <span class="wns-sync-status" data-wns-order="4"></span>
+           <span class="wns-sync-status" data-wns-product="5"></span>"#,
+    );
+    start(host);
+    settle(400).await;
+    assert_eq!(text(&doc, "[data-wns-order='3'] .wns-sync-badge"), "En attente");
+    let waiting = doc.query_selector("[data-wns-order='3'] .wns-sync-badge").unwrap().unwrap();
+    assert_eq!(waiting.get_attribute("title").unwrap(), "wns l’envoie bientôt à NetSuite.");
+    assert_eq!(
+        text(&doc, "[data-wns-order='4'] .wns-sync-badge"),
+        "Bloquée · Finances",
+        "a pattern, its part translated"
+    );
+    assert_eq!(text(&doc, "[data-wns-product='5'] .wns-sync-badge"), "Ici 9, dans NetSuite 12", "parts reordered");
+    let cell = doc.query_selector("[data-wns-product='5'] .wns-sync-badge").unwrap().unwrap();
+    assert_eq!(cell.get_attribute("title").unwrap(), "À jour : lu dans NetSuite il y a 3 min.", "nested patterns");
 }
 
 #[wasm_bindgen_test]

@@ -131,6 +131,8 @@ class ScreensTest extends WnsTestCase {
 				$this->assertStringContainsString( 'wns_widget_bg.wasm', $r['body'], $path );
 				$this->assertStringContainsString( 'assets/wns-sync.css', $r['body'], $path );
 				$this->assertStringNotContainsString( 'wns-sync-no-widget', $r['body'], $path );
+				// An English site passes no table: the widget's words are already right.
+				$this->assertDoesNotMatchRegularExpression( '#window\.wnsSync = \{[^\n]*"l10n"#', $r['body'], $path );
 			}
 			foreach ( array( '/wp-admin/index.php', '/wp-admin/edit.php', '/wp-admin/admin.php?page=wns-sync-settings', '/wp-admin/admin.php?page=wc-settings' ) as $path ) {
 				$r = self::page( $path );
@@ -139,6 +141,35 @@ class ScreensTest extends WnsTestCase {
 				$this->assertStringNotContainsString( 'wns-sync.css', $r['body'], $path );
 			}
 		} finally {
+			unlink( $mu );
+		}
+	}
+
+	public function test_the_widget_gets_the_sites_translations() {
+		$uploads = wp_get_upload_dir();
+		$dir     = $uploads['basedir'] . '/wns-widget-test';
+		wp_mkdir_p( $dir );
+		file_put_contents( $dir . '/wns_widget.js', 'export default function () {}' );
+		file_put_contents( $dir . '/wns_widget_bg.wasm', "\0asm\1\0\0\0" );
+		$mu = self::widget_location_plugin( $dir, $uploads['baseurl'] . '/wns-widget-test' );
+		// A site language, as a .mo file would give it: gettext for the plugin's text domain.
+		$lang = WP_CONTENT_DIR . '/mu-plugins/wns-test-language.php';
+		file_put_contents(
+			$lang,
+			"<?php add_filter( 'gettext', function ( \$t, \$text, \$domain ) { \$fr = array( 'Waiting' => 'En attente', 'Blocked · %s' => 'Bloquée · %s', 'Finance' => 'Finances' ); return 'wns-sync' === \$domain && isset( \$fr[ \$text ] ) ? \$fr[ \$text ] : \$t; }, 10, 3 );\n"
+		);
+		try {
+			$r = self::page( $this->order_list() );
+			$this->assertSame( 200, $r['status'] );
+			$this->assertMatchesRegularExpression( '#<script[^>]+src=[\'"][^\'"]+assets/wns-sync-l10n\.js#', $r['body'] );
+			$this->assertMatchesRegularExpression( '#window\.wnsSync = \{[^\n]*"l10n":\{#', $r['body'] );
+			$this->assertStringContainsString( '"Waiting":"En attente"', $r['body'] );
+			$this->assertStringContainsString( '"Finance":"Finances"', $r['body'] );
+			$this->assertStringContainsString( '"Blocked \\u00b7 %s":"Bloqu\\u00e9e \\u00b7 %s"', $r['body'] );
+			// The whole table, patterns included, even those this site leaves in English.
+			$this->assertStringContainsString( '"Posted \\u00b7 %s":"Posted \\u00b7 %s"', $r['body'] );
+		} finally {
+			unlink( $lang );
 			unlink( $mu );
 		}
 	}

@@ -28,6 +28,7 @@ require_once __DIR__ . '/includes/class-wns-settings.php';
 require_once __DIR__ . '/includes/class-wns-token.php';
 require_once __DIR__ . '/includes/class-wns-stock.php';
 require_once __DIR__ . '/includes/class-wns-screens.php';
+require_once __DIR__ . '/includes/class-wns-widget-strings.php';
 
 register_activation_hook( __FILE__, array( 'WNS_Stock', 'install' ) );
 

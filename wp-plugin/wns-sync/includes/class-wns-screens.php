@@ -215,7 +215,13 @@ class WNS_Screens {
 			'nonce'      => wp_create_nonce( 'wp_rest' ),
 			'wasmUrl'    => $url . '/' . self::WIDGET_WASM,
 		);
-		wp_add_inline_script( 'wns-sync-widget', 'window.wnsSync = ' . wp_json_encode( $config ) . ';', 'before' );
+		$l10n = WNS_Widget_Strings::for_widget();
+		if ( $l10n ) {
+			$config['l10n'] = $l10n;
+		}
+		// The translator first: the widget's module runs after every classic script.
+		wp_enqueue_script( 'wns-sync-l10n', plugins_url( 'assets/wns-sync-l10n.js', WNS_SYNC_FILE ), array(), WNS_SYNC_VERSION, true );
+		wp_add_inline_script( 'wns-sync-l10n', 'window.wnsSync = ' . wp_json_encode( $config ) . ';', 'before' );
 	}
 
 	/**
