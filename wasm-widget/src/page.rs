@@ -156,6 +156,8 @@ impl App {
         let select = self.el("select");
         let _ = select.set_attribute("class", "wns-sync-kind");
         let _ = select.set_attribute("name", "kind");
+        // Until the first answer (or while wns is down) the filter still reads as one.
+        self.option(&select, "", "All kinds");
         let _ = label.append_child(&select);
         let _ = bar.append_child(&label);
         let search = self.text_el("label", " Words ", "");
