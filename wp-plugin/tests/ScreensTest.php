@@ -115,13 +115,23 @@ class ScreensTest extends WnsTestCase {
 		return $mu;
 	}
 
-	public function test_a_built_widget_loads_only_on_its_screens() {
+	/**
+	 * A stand-in for the built widget in the uploads folder, with the must-use plugin pointing at it;
+	 * returns that plugin's file.
+	 *
+	 * @return string
+	 */
+	private static function fake_built_widget() {
 		$uploads = wp_get_upload_dir();
 		$dir     = $uploads['basedir'] . '/wns-widget-test';
 		wp_mkdir_p( $dir );
 		file_put_contents( $dir . '/wns_widget.js', 'export default function () {}' );
 		file_put_contents( $dir . '/wns_widget_bg.wasm', "\0asm\1\0\0\0" );
-		$mu = self::widget_location_plugin( $dir, $uploads['baseurl'] . '/wns-widget-test' );
+		return self::widget_location_plugin( $dir, $uploads['baseurl'] . '/wns-widget-test' );
+	}
+
+	public function test_a_built_widget_loads_only_on_its_screens() {
+		$mu = self::fake_built_widget();
 		try {
 			foreach ( array( $this->order_list(), $this->order_edit(), '/wp-admin/edit.php?post_type=product', '/wp-admin/admin.php?page=wns-sync' ) as $path ) {
 				$r = self::page( $path );
@@ -146,12 +156,7 @@ class ScreensTest extends WnsTestCase {
 	}
 
 	public function test_the_widget_gets_the_sites_translations() {
-		$uploads = wp_get_upload_dir();
-		$dir     = $uploads['basedir'] . '/wns-widget-test';
-		wp_mkdir_p( $dir );
-		file_put_contents( $dir . '/wns_widget.js', 'export default function () {}' );
-		file_put_contents( $dir . '/wns_widget_bg.wasm', "\0asm\1\0\0\0" );
-		$mu = self::widget_location_plugin( $dir, $uploads['baseurl'] . '/wns-widget-test' );
+		$mu = self::fake_built_widget();
 		// A site language, as a .mo file would give it: gettext for the plugin's text domain.
 		$lang = WP_CONTENT_DIR . '/mu-plugins/wns-test-language.php';
 		file_put_contents(

@@ -195,11 +195,7 @@ async fn the_status_page_asks_for_a_key_and_keeps_it_in_an_httponly_cookie(b: Ba
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("<form method=\"post\" action=\"/login\""), "{body}");
     let key = create_key(&h.store, "ops", &[Cap::View].into_iter().collect(), NOW_MS).await.unwrap();
-    let form = Request::post("/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("key={key}")))
-        .unwrap();
-    let (status, headers, _) = h.call(form).await;
+    let (status, headers, _) = h.call(login_form(&key)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let cookie = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
@@ -208,23 +204,23 @@ async fn the_status_page_asks_for_a_key_and_keeps_it_in_an_httponly_cookie(b: Ba
         let req = Request::get(path).header(header::COOKIE, pair.clone()).body(Body::empty()).unwrap();
         assert_eq!(h.call(req).await.0, StatusCode::OK, "{path} with the cookie");
     }
-    let bad = Request::post("/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from("key=wns_wrong"))
-        .unwrap();
-    let (status, _, body) = h.call(bad).await;
+    let (status, _, body) = h.call(login_form("wns_wrong")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("unknown operator key"), "{body}");
+}
+
+/// The dashboard's sign-in form, sent with `key`.
+fn login_form(key: &str) -> Request<Body> {
+    Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("key={key}")))
+        .unwrap()
 }
 
 /// Signs in with a key of `caps` through the form and returns the cookie's `name=value`.
 async fn sign_in(h: &Harness, name: &str, caps: &[Cap]) -> String {
     let key = create_key(&h.store, name, &caps.iter().copied().collect(), NOW_MS).await.unwrap();
-    let form = Request::post("/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("key={key}")))
-        .unwrap();
-    let (status, headers, _) = h.call(form).await;
+    let (status, headers, _) = h.call(login_form(&key)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().split(';').next().unwrap().to_string()
 }

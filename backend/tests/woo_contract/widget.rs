@@ -97,6 +97,20 @@ async fn text_when(c: &Client, css: &str, what: &str, ok: impl Fn(&str) -> bool)
     }
 }
 
+/// NetSuite gets the item the blocked SKU needs, under another name, and wns's item index has it.
+async fn seed_odd_item(wns: &Wns) {
+    wns.ns.sim.seed_item(SeedItem { display_name: "Odd widget, blue".into(), ..SeedItem::new("ODD-ITEM-77") });
+    wns.items_index.refresh().await.unwrap();
+}
+
+/// Types `words` into the SKU fixer's field of the line `line` (a CSS selector) and returns the
+/// first hit's pick button.
+async fn search_fixer(c: &Client, line: &str, words: &str) -> fantoccini::elements::Element {
+    let field = c.wait().for_element(Locator::Css(&format!("{line} input.wns-sync-search"))).await.unwrap();
+    field.send_keys(words).await.unwrap();
+    c.wait().for_element(Locator::Css(&format!("{line} button.wns-sync-pick"))).await.unwrap()
+}
+
 async fn log_in(c: &Client, store_url: &str, user: &str, password: &str) {
     c.delete_all_cookies().await.unwrap();
     c.goto(&format!("{store_url}/wp-login.php")).await.unwrap();
@@ -186,18 +200,10 @@ async fn the_widget_shows_real_badges_in_the_real_admin_and_says_when_wns_is_dow
 
     // The SKU fixer: NetSuite has the item under another name; search it, pick it, and the
     // blocked order continues to NetSuite while its badge changes on the page.
-    wns.ns.sim.seed_item(SeedItem { display_name: "Odd widget, blue".into(), ..SeedItem::new("ODD-ITEM-77") });
-    wns.items_index.refresh().await.unwrap();
+    seed_odd_item(&wns).await;
     c.refresh().await.unwrap();
     let line = format!("li[data-wns-sku=\"{odd_sku}\"]");
-    c.wait()
-        .for_element(Locator::Css(&format!("{line} input.wns-sync-search")))
-        .await
-        .unwrap()
-        .send_keys("odd wid")
-        .await
-        .unwrap();
-    let pick = c.wait().for_element(Locator::Css(&format!("{line} button.wns-sync-pick"))).await.unwrap();
+    let pick = search_fixer(&c, &line, "odd wid").await;
     assert_eq!(pick.text().await.unwrap(), "ODD-ITEM-77 — Odd widget, blue");
     shot(&c, &format!("{storage}-sku-fixer-search")).await;
     pick.click().await.unwrap();
@@ -293,17 +299,9 @@ async fn the_standalone_dashboard_shows_the_same_views_signed_in_with_an_operato
     shot(&c, "dashboard").await;
 
     // The fixer, as in WordPress: search, pick, and the order's badge moves without a reload.
-    wns.ns.sim.seed_item(SeedItem { display_name: "Odd widget, blue".into(), ..SeedItem::new("ODD-ITEM-77") });
-    wns.items_index.refresh().await.unwrap();
+    seed_odd_item(&wns).await;
     let line = format!("li[data-wns-sku=\"{odd_sku}\"]");
-    c.wait()
-        .for_element(Locator::Css(&format!("{line} input.wns-sync-search")))
-        .await
-        .unwrap()
-        .send_keys("odd wid")
-        .await
-        .unwrap();
-    c.wait().for_element(Locator::Css(&format!("{line} button.wns-sync-pick"))).await.unwrap().click().await.unwrap();
+    search_fixer(&c, &line, "odd wid").await.click().await.unwrap();
     let status =
         text_when(&c, &format!("{line} .wns-sync-fix-status"), "the saved mapping", |s| s.starts_with("Mapped")).await;
     assert!(status.ends_with("1 order continues to NetSuite."), "{status}");
